@@ -1,0 +1,91 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using GentooImage.Engine.Platform;
+
+namespace GentooImage.Engine.Model;
+
+/// <summary>
+/// Keeps a <see cref="BuildRoot"/>'s state in a small JSON file inside the root
+/// (<c>/var/lib/gentooimage/state.json</c>), so a new session can pick the root up by path.
+/// </summary>
+public static class BuildRootStore
+{
+    /// <summary>Path of the state file inside a root.</summary>
+    public const string StateFileInRoot = "/var/lib/gentooimage/state.json";
+
+    private static readonly JsonSerializerOptions s_options = new()
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static string StatePathFor(string rootPath) =>
+        Path.Join(rootPath, StateFileInRoot.TrimStart('/'));
+
+    /// <summary>
+    /// Loads the root at <paramref name="rootPath"/>. A directory without a state file gives a
+    /// fresh BuildRoot (any directory can be a root); a missing directory is <see cref="ErrorKind.BuildRootNotFound"/>.
+    /// </summary>
+    public static BuildRoot Load(string rootPath)
+    {
+        var full = Path.GetFullPath(rootPath);
+        if (!Directory.Exists(full))
+        {
+            throw new GentooImageException(
+                ErrorKind.BuildRootNotFound,
+                $"The build root '{full}' does not exist. Create it with New-Stage3Root, or pass the path of an existing root directory.",
+                full);
+        }
+
+        var state = StatePathFor(full);
+        if (!File.Exists(state))
+        {
+            return new BuildRoot(full);
+        }
+
+        BuildRoot? loaded;
+        try
+        {
+            loaded = JsonSerializer.Deserialize<BuildRoot>(File.ReadAllText(state), s_options);
+        }
+        catch (JsonException ex)
+        {
+            throw new GentooImageException(
+                ErrorKind.BuildRootStateInvalid,
+                $"The state file '{state}' is not valid ({ex.Message}). Remove it to treat '{full}' as a plain root directory.",
+                state,
+                ex);
+        }
+
+        if (loaded is null)
+        {
+            return new BuildRoot(full);
+        }
+
+        // The root may have been moved or reached through another path: trust where it is now.
+        return string.Equals(loaded.Path, full, StringComparison.Ordinal) ? loaded : Rebase(loaded, full);
+    }
+
+    /// <summary>Writes the state file atomically (temp file + rename).</summary>
+    public static void Save(BuildRoot root)
+    {
+        var state = root.StatePath;
+        Directory.CreateDirectory(Path.GetDirectoryName(state)!);
+        var tmp = state + ".tmp";
+        File.WriteAllText(tmp, JsonSerializer.Serialize(root, s_options));
+        File.Move(tmp, state, overwrite: true);
+    }
+
+    public static string Serialize(BuildRoot root) => JsonSerializer.Serialize(root, s_options);
+
+    private static BuildRoot Rebase(BuildRoot old, string path) =>
+        new(path)
+        {
+            Stage3 = old.Stage3,
+            Mounts = old.Mounts,
+            IsMounted = old.IsMounted,
+            KernelConfig = old.KernelConfig,
+            History = old.History,
+        };
+}

@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using GentooImage.Engine.Platform;
+
+namespace GentooImage.Commands;
+
+/// <summary>
+/// Base of every GentooImage cmdlet. It owns cancellation (StopProcessing cancels the engine),
+/// runs engine work off the pipeline thread while marshalling its progress, verbose, warning and
+/// information messages back onto it, and turns engine exceptions into ErrorRecords in one place.
+/// </summary>
+public abstract class GentooCmdletBase : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _cancel = new();
+    private bool _disposed;
+
+    /// <summary>Cancelled by Ctrl+C (StopProcessing).</summary>
+    protected CancellationToken CancelToken => _cancel.Token;
+
+    protected override void StopProcessing() => _cancel.Cancel();
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a worker thread with an <see cref="OperationContext"/> whose
+    /// messages are written on this (the pipeline) thread, then returns its result. Engine failures
+    /// become terminating errors with stable ErrorIds.
+    /// </summary>
+    protected T RunEngine<T>(string activity, object? target, Func<OperationContext, T> work)
+    {
+        // Bounded, so a chatty engine (a million output lines) waits for the host instead of
+        // growing memory.
+        using var queue = new BlockingCollection<Action>(boundedCapacity: 4096);
+        var activities = new HashSet<int>();
+        void Post(Action action)
+        {
+            try
+            {
+                queue.Add(action, _cancel.Token);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException or ObjectDisposedException)
+            {
+                // Completed or stopping: the message no longer has anywhere to go.
+            }
+        }
+
+        var context = new OperationContext(
+            _cancel.Token,
+            new QueueProgress(Post, this, activities),
+            m => Post(() => WriteVerbose(m)),
+            m => Post(() => WriteWarning(m)),
+            (m, tag) => Post(() => WriteInformation(new InformationRecord(m, tag) { Tags = { tag } })));
+
+        var task = Task.Run(() =>
+        {
+            try
+            {
+                return work(context);
+            }
+            finally
+            {
+                queue.CompleteAdding();
+            }
+        });
+
+        try
+        {
+            foreach (var action in queue.GetConsumingEnumerable())
+            {
+                action();
+            }
+        }
+        catch (PipelineStoppedException)
+        {
+            // Ctrl+C while writing: stop the engine and wait for it to clean up before leaving.
+            _cancel.Cancel();
+            task.ContinueWith(_ => { }, TaskScheduler.Default).Wait();
+            throw;
+        }
+
+        foreach (var id in activities)
+        {
+            WriteProgress(new ProgressRecord(id, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
+
+        try
+        {
+            return task.GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            ThrowTerminatingError(ErrorRecords.From(ex, target));
+            throw; // unreachable: ThrowTerminatingError always throws
+        }
+    }
+
+    /// <summary>Runs engine work that returns nothing.</summary>
+    protected void RunEngine(string activity, object? target, Action<OperationContext> work) =>
+        RunEngine<bool>(activity, target, ctx =>
+        {
+            work(ctx);
+            return true;
+        });
+
+    /// <summary>Throws a terminating error for an engine exception raised on the pipeline thread.</summary>
+    protected void ThrowEngineError(Exception exception, object? target) =>
+        ThrowTerminatingError(ErrorRecords.From(exception, target));
+
+    /// <summary>Resolves a user path (relative to the current location, ~, provider-qualified) to an absolute file system path.</summary>
+    protected string ResolvePath(string path)
+    {
+        try
+        {
+            return SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+        }
+        catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or NotSupportedException or PSArgumentException)
+        {
+            ThrowTerminatingError(ErrorRecords.From(
+                new GentooImageException(ErrorKind.InvalidArgument, $"'{path}' is not a file system path: {ex.Message}", path, ex),
+                path));
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _cancel.Dispose();
+            _disposed = true;
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    private sealed class QueueProgress : IProgress<ProgressReport>
+    {
+        private readonly Action<Action> _post;
+        private readonly GentooCmdletBase _cmdlet;
+        private readonly HashSet<int> _activities;
+
+        public QueueProgress(Action<Action> post, GentooCmdletBase cmdlet, HashSet<int> activities)
+        {
+            _post = post;
+            _cmdlet = cmdlet;
+            _activities = activities;
+        }
+
+        public void Report(ProgressReport value) => _post(() =>
+        {
+            var record = new ProgressRecord(value.ActivityId, value.Activity, string.IsNullOrEmpty(value.Status) ? value.Activity : value.Status)
+            {
+                PercentComplete = Math.Clamp(value.PercentComplete, -1, 100),
+                RecordType = value.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+            };
+            if (value.Completed)
+            {
+                _activities.Remove(value.ActivityId);
+            }
+            else
+            {
+                _activities.Add(value.ActivityId);
+            }
+
+            _cmdlet.WriteProgress(record);
+        });
+    }
+}

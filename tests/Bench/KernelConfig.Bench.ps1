@@ -6,6 +6,9 @@ param([Parameter(Mandatory)] [string] $ModuleManifest, [int] $Runs = 5)
 $ErrorActionPreference = 'Stop'
 Import-Module $ModuleManifest
 $repo = Split-Path (Split-Path $PSScriptRoot -Parent) -Parent
+if (-not ('GentooImage.Engine.Kernel.KernelConfigPreset' -as [type])) {
+    Add-Type -Path (Join-Path (Split-Path $ModuleManifest -Parent) 'GentooImage.Engine.dll')
+}
 if (-not ('GentooImage.TestSupport.KernelSourceCache' -as [type])) {
     Add-Type -Path (Join-Path $repo 'out/TestSupport/GentooImage.TestSupport.dll')
 }

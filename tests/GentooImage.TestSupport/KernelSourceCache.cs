@@ -16,6 +16,7 @@ public static class KernelSourceCache
     public const string Tarball = "/usr/src/linux-source-6.1.tar.xz";
     public const string CacheRoot = "/var/cache/gentooimage-tests";
     private const string Marker = ".gentooimage-complete";
+    private const string MarkerText = "layout=2\n";
     private static readonly object s_lock = new();
     private static string? s_dir;
 
@@ -56,7 +57,6 @@ public static class KernelSourceCache
             throw new InvalidOperationException($"{Tarball} is missing: apt-get install linux-source-6.1.");
         }
 
-        var info = new FileInfo(Tarball);
         string hash;
         using (var sha = SHA256.Create())
         using (var fs = File.OpenRead(Tarball))
@@ -69,38 +69,27 @@ public static class KernelSourceCache
 
         // Other test processes (xunit, Pester) may prepare the same cache: serialize on a lock file.
         using var lockFile = AcquireLock(Path.Combine(CacheRoot, $"linux-source-6.1-{hash}.lock"));
-        if (File.Exists(Path.Combine(dir, Marker)))
+        var marker = Path.Combine(dir, Marker);
+        if (File.Exists(marker) && File.ReadAllText(marker) == MarkerText)
         {
             return dir;
         }
 
+        // Built in place (kbuild records absolute paths, so nothing may move afterwards); the
+        // marker, written last, says the cache is complete.
         if (System.IO.Directory.Exists(dir))
         {
             System.IO.Directory.Delete(dir, true);
         }
 
-        var staging = dir + ".partial";
-        if (System.IO.Directory.Exists(staging))
-        {
-            System.IO.Directory.Delete(staging, true);
-        }
-
-        System.IO.Directory.CreateDirectory(staging);
-        Run("tar", "-xJf", Tarball, "-C", staging);
-        var top = System.IO.Directory.GetDirectories(staging).Single();
-        System.IO.Directory.Move(top, Path.Combine(staging, "tree"));
-        var obj = Path.Combine(staging, "defconfig");
+        System.IO.Directory.CreateDirectory(dir);
+        Run("tar", "-xJf", Tarball, "-C", dir);
+        var top = System.IO.Directory.GetDirectories(dir).Single();
+        System.IO.Directory.Move(top, Path.Combine(dir, "tree"));
+        var obj = Path.Combine(dir, "defconfig");
         System.IO.Directory.CreateDirectory(obj);
-        Run("make", "-s", "-C", Path.Combine(staging, "tree"), $"O={obj}", "ARCH=x86_64", "defconfig");
-        System.IO.Directory.Move(staging, dir);
-
-        // The O= directory records the tree's path (source symlink, Makefile): point it at the final place.
-        var defconfigDir = Path.Combine(dir, "defconfig");
-        File.Delete(Path.Combine(defconfigDir, "source"));
-        File.CreateSymbolicLink(Path.Combine(defconfigDir, "source"), Path.Combine(dir, "tree"));
-        var makefile = Path.Combine(defconfigDir, "Makefile");
-        File.WriteAllText(makefile, File.ReadAllText(makefile).Replace(staging, dir));
-        File.WriteAllText(Path.Combine(dir, Marker), info.Length + "\n");
+        Run("make", "-s", "-C", Path.Combine(dir, "tree"), $"O={obj}", "ARCH=x86_64", "defconfig");
+        File.WriteAllText(marker, MarkerText);
         return dir;
     }
 

@@ -58,7 +58,13 @@ internal sealed class GuestPlanner
         _init = _options.InitSystem ?? Detect(_fs, out why);
         _ctx.Verbose(detected ? $"Init system: {_init} ({why})." : $"Init system: {_init} (given).");
 
-        foreach (var part in Enum.GetValues<GuestPart>())
+        // Root growth before DHCP (busybox sysinit lines run in this order); hygiene last.
+        var order = new[]
+        {
+            GuestPart.SerialConsole, GuestPart.GrowRoot, GuestPart.Network, GuestPart.Ssh, GuestPart.RootPassword,
+            GuestPart.CloudInit, GuestPart.Hostname, GuestPart.Timezone, GuestPart.Hygiene,
+        };
+        foreach (var part in order)
         {
             if (!_options.Includes(part))
             {

@@ -115,7 +115,7 @@ before=$(cat "$sys/size")
 
 # A disk that grew keeps its GPT backup header in the old place: move it to the new end first.
 if sfdisk --dump "$diskdev" 2>/dev/null | grep -q '^label: gpt'; then
-    sfdisk --relocate gpt-bkp-header "$diskdev" >/dev/null 2>&1 || log "could not move the GPT backup header (continuing)"
+    sfdisk --relocate gpt-bak-header "$diskdev" >/dev/null 2>&1 || log "could not move the GPT backup header (continuing)"
 fi
 
 # Grow partition $partnum to the end of the free space after it, on the live disk.
@@ -141,8 +141,13 @@ fi
 after=$(cat "$sys/size")
 log "partition $partnum of $disk: $before -> $after sectors"
 
-if ! resize2fs "$partdev" >/dev/null 2>&1; then
-    log "resize2fs $partdev failed (not ext2/3/4?); the partition was grown, the file system was not"
+# On the guest the root is mounted and resize2fs grows it online. An unmounted file system (a
+# test device) must be checked first, as resize2fs requires.
+if ! awk -v d="$(cat "$sys/dev")" '$3 == d { found = 1 } END { exit !found }' /proc/self/mountinfo; then
+    e2fsck -f -p "$partdev" >/dev/null 2>&1
+fi
+if ! out=$(resize2fs "$partdev" 2>&1); then
+    log "resize2fs $partdev failed; the partition was grown, the file system was not (runs again next boot): $(echo "$out" | tail -n 1)"
     exit 1
 fi
 

@@ -14,6 +14,7 @@
     CmdletsToExport      = @(
         'Get-BuildRoot'
         'Set-KernelConfig'
+        'Initialize-CloudGuest'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -13,6 +13,8 @@
     # Explicit list: a cmdlet is exported only once it works end to end.
     CmdletsToExport      = @(
         'Get-BuildRoot'
+        'Mount-BuildFilesystems'
+        'Dismount-BuildFilesystems'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

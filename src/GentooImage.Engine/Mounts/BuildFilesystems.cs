@@ -139,7 +139,9 @@ public static class BuildFilesystems
             if (below.Count > 0)
             {
                 var points = below.Select(m => m.MountPoint).Distinct().ToList();
-                var busy = BusyProcesses.Find(rootPath, points);
+                var scan = Stopwatch.StartNew();
+                var busy = BusyProcesses.Find(rootPath, points, includeMaps: false);
+                ctx.Verbose($"Checked /proc for processes using the root in {scan.ElapsedMilliseconds} ms: {busy.Count} found.");
                 if (busy.Count > 0)
                 {
                     if (!force)
@@ -154,12 +156,25 @@ public static class BuildFilesystems
                 var left = UnmountBelow(rootPath, ctx);
                 if (left.Count > 0)
                 {
-                    var still = BusyProcesses.Find(rootPath, left.Select(l => l.MountPoint).ToList());
-                    if (still.Count > 0)
+                    var still = BusyProcesses.Find(rootPath, left.Select(l => l.MountPoint).ToList(), includeMaps: true);
+                    if (still.Count > 0 && force)
                     {
-                        throw Busy(rootPath, still, "They were started while unmounting; stop them and run Dismount-BuildFilesystems again");
+                        Terminate(still, ctx);
+                        killed.AddRange(still);
+                        left = UnmountBelow(rootPath, ctx);
+                        still = left.Count == 0 ? still : BusyProcesses.Find(rootPath, left.Select(l => l.MountPoint).ToList(), includeMaps: true);
                     }
 
+                    if (left.Count > 0 && still.Count > 0)
+                    {
+                        throw Busy(rootPath, still,
+                            $"Some mounts were already removed; {string.Join(", ", left.Select(l => l.MountPoint))} remain. Stop them (or use -Force) and run Dismount-BuildFilesystems again",
+                            partial: true);
+                    }
+                }
+
+                if (left.Count > 0)
+                {
                     throw new GentooImageException(ErrorKind.MountFailed,
                         $"Could not unmount {string.Join(", ", left.Select(l => $"'{l.MountPoint}' ({l.Error})"))}. Close whatever uses them (see 'fuser -vm <path>') and run Dismount-BuildFilesystems again.",
                         left[0].MountPoint);
@@ -428,7 +443,8 @@ public static class BuildFilesystems
     private static List<(string MountPoint, string Error)> UnmountBelow(string rootPath, OperationContext ctx, Func<MountEntry, bool>? filter = null)
     {
         var errors = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var pass = 0; pass < 50; pass++)
+        var stalled = 0;
+        for (var pass = 0; pass < 200 && stalled < 10; pass++)
         {
             var below = Below(rootPath).Where(m => filter?.Invoke(m) ?? true).ToList();
             if (below.Count == 0)
@@ -460,7 +476,12 @@ public static class BuildFilesystems
 
             if (!progress)
             {
+                stalled++;
                 Thread.Sleep(100);
+            }
+            else
+            {
+                stalled = 0;
             }
         }
 
@@ -468,9 +489,9 @@ public static class BuildFilesystems
         return left.Select(p => (p, errors.TryGetValue(p, out var e) ? e : "still mounted")).ToList();
     }
 
-    private static GentooImageException Busy(string rootPath, List<BusyProcess> busy, string fix) =>
+    private static GentooImageException Busy(string rootPath, List<BusyProcess> busy, string fix, bool partial = false) =>
         new(ErrorKind.BuildRootBusy,
-            $"The build root '{rootPath}' is in use by {busy.Count} process(es): {string.Join("; ", busy.Take(20))}{(busy.Count > 20 ? "; ..." : string.Empty)}. {fix}. Nothing was unmounted.",
+            $"The build root '{rootPath}' is in use by {busy.Count} process(es): {string.Join("; ", busy.Take(20))}{(busy.Count > 20 ? "; ..." : string.Empty)}. {fix}.{(partial ? string.Empty : " Nothing was unmounted.")}",
             rootPath);
 
     private static void Terminate(List<BusyProcess> busy, OperationContext ctx)

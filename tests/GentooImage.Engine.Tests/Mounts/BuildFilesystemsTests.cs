@@ -247,3 +247,35 @@ public sealed class BuildFilesystemsTests
         Assert.Equal(ErrorKind.BuildRootNotFound, ex.Kind);
     }
 }
+
+[Collection(RealMountsCollection.Name)]
+public sealed class BusyMappedFileTests
+{
+    [Fact]
+    public void AProcessThatOnlyMapsAFileFromAMountIsFoundOnceTheUnmountIsRefused()
+    {
+        using var r = new MountedRoot();
+        var root = BuildFilesystems.Mount(r.Root, new BuildMountOptions(), OperationContext.None);
+        // A host process (root and cwd on the host, no open fd on the mount) runs a binary copied to the portage tmpfs:
+        // only its maps show the mount.
+        File.Copy("/bin/busybox", Path.Combine(r.Path, "var/tmp/portage/busybox"));
+        using var p = Process.Start(new ProcessStartInfo(Path.Combine(r.Path, "var/tmp/portage/busybox")) { ArgumentList = { "sleep", "300" }, WorkingDirectory = "/" })!;
+        try
+        {
+            Thread.Sleep(200);
+            var ex = Assert.Throws<GentooImageException>(() => BuildFilesystems.Dismount(root, false, OperationContext.None));
+            Assert.Equal(ErrorKind.BuildRootBusy, ex.Kind);
+            Assert.Contains($"pid {p.Id}", ex.Message);
+            Assert.Contains("mapped", ex.Message);
+            BuildFilesystems.Dismount(root, true, OperationContext.None);
+            Assert.Empty(MountedRoot.MountsBelow(r.Path));
+        }
+        finally
+        {
+            if (!p.HasExited)
+            {
+                p.Kill();
+            }
+        }
+    }
+}

@@ -15,6 +15,7 @@
         'Get-BuildRoot'
         'Mount-BuildFilesystems'
         'Dismount-BuildFilesystems'
+        'Invoke-GentooChroot'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -16,6 +16,8 @@
         'Mount-BuildFilesystems'
         'Dismount-BuildFilesystems'
         'Invoke-GentooChroot'
+        'Set-KernelConfig'
+        'Initialize-CloudGuest'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -69,6 +69,30 @@ public static class FixtureKernel
         return image;
     }
 
+    /// <summary>The settings the end-to-end test and the demo add to the OpenStack preset: /proc/config.gz, so the booted guest can show its running config.</summary>
+    public static readonly IReadOnlyList<KeyValuePair<string, string?>> ProofSettings = new[]
+    {
+        new KeyValuePair<string, string?>("IKCONFIG", "y"),
+        new KeyValuePair<string, string?>("IKCONFIG_PROC", "y"),
+    };
+
+    /// <summary>
+    /// The .config that Set-KernelConfig -Preset OpenStack (+ <see cref="ProofSettings"/>) makes from
+    /// x86_64 defconfig, written into <paramref name="workDir"/>, and the cached bzImage built from it.
+    /// </summary>
+    public static (string ConfigPath, string BzImage) ForOpenStack(string workDir, Action<string>? log = null)
+    {
+        var config = KernelSourceCache.NewDefconfigDir(workDir);
+        var request = new GentooImage.Engine.Kernel.KernelConfigRequest
+        {
+            Presets = new[] { "OpenStack" },
+            Settings = ProofSettings,
+            KernelSource = KernelSourceCache.Tree,
+        };
+        GentooImage.Engine.Kernel.KernelConfigurator.ApplyToFile(config, request, GentooImage.Engine.Platform.OperationContext.None);
+        return (config, Build(config, log));
+    }
+
     /// <summary>The kernel release string of a cached build (e.g. 6.1.158), next to its bzImage.</summary>
     public static string ReleaseOf(string bzImagePath) =>
         File.ReadAllText(Path.Combine(Path.GetDirectoryName(bzImagePath)!, "version")).Trim();

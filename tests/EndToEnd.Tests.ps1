@@ -1,0 +1,166 @@
+# The end-to-end proof: from the loopback mirror to an image that boots to a login prompt on ttyS0
+# and reports from inside what it was built to be. Real tools throughout; the kernel is built from
+# Debian's linux-source-6.1 with the .config that Set-KernelConfig produced (cached by its hash).
+BeforeAll {
+    . "$PSScriptRoot/Common.ps1"
+    $script:Dir = New-GiTestDirectory 'e2e'
+    $script:Mirror = [GentooImage.TestSupport.FixtureMirror]::Create()
+    $script:RootPath = Join-Path $Dir 'root'
+    $log = { param($m) Write-Host "    [e2e] $m" }
+
+    # The kernel the image will carry: x86_64 defconfig + the OpenStack preset + /proc/config.gz.
+    $script:Kernel = [GentooImage.TestSupport.FixtureKernel]::ForOpenStack((Join-Path $Dir 'kernel-config'), [Action[string]] $log)
+    $script:Release = [GentooImage.TestSupport.FixtureKernel]::ReleaseOf($Kernel.BzImage)
+
+    $setup = @'
+echo gentoo-e2e > /etc/hostname
+printf '# placeholder: New-RawDiskImage writes the real root entry into the image\n' > /etc/fstab
+passwd -d root
+grep -q '^ttyS0::' /etc/inittab || echo 'ttyS0::respawn:/bin/getty -L 115200 ttyS0 vt100' >> /etc/inittab
+echo "configured $(cat /etc/hostname)"
+'@
+
+    $script:Root = New-Stage3Root -Path $RootPath -Mirror $Mirror.BaseUri -KeyringPath $Mirror.Trusted.PublicKeyPath `
+        -TrustedFingerprint $Mirror.Trusted.PrimaryFingerprint -CacheDirectory (Join-Path $Dir 'cache') -Verification Full
+    try {
+        # The guest's first-boot growth service needs util-linux and e2fsprogs, as every stage3 has.
+        [GentooImage.TestSupport.FixtureHostTools]::Copy($RootPath, [string[]] @('sfdisk', 'partx', 'resize2fs', 'e2fsck', 'blkid'))
+        # A real kernel tree in the root (hardlinks to the pristine cached tree: cheap, never written).
+        & cp -al ([GentooImage.TestSupport.KernelSourceCache]::Tree) (Join-Path $RootPath "usr/src/linux-$Release")
+        if ($LASTEXITCODE) { throw 'cp -al of the kernel tree failed' }
+
+        $script:Root = $Root |
+            Mount-BuildFilesystems -PortageTmpfsSize 64MB |
+            Invoke-GentooChroot -Script $setup -InformationVariable script:ChrootOutput |
+            Set-KernelConfig -Preset OpenStack -Setting @{ IKCONFIG = 'y'; IKCONFIG_PROC = 'y' } |
+            Initialize-CloudGuest -RootPassword Empty -WarningAction SilentlyContinue |
+            Dismount-BuildFilesystems
+    }
+    finally {
+        if ((Get-BuildRoot $RootPath).IsMounted -or (Get-Content /proc/self/mountinfo | Select-String -SimpleMatch " $RootPath/")) {
+            Dismount-BuildFilesystems -Path $RootPath -Force | Out-Null
+        }
+    }
+
+    # Install the kernel built from the .config Set-KernelConfig wrote, then drop the tree.
+    $script:RootConfig = Join-Path $RootPath "usr/src/linux-$Release/.config"
+    Copy-Item $Kernel.BzImage (Join-Path $RootPath "boot/vmlinuz-$Release")
+    Copy-Item $RootConfig (Join-Path $RootPath "boot/config-$Release")
+    $script:RootConfigKey = [GentooImage.TestSupport.FixtureKernel]::KeyOf($RootConfig)
+    Remove-Item -Recurse -Force (Join-Path $RootPath "usr/src/linux-$Release")
+
+    $script:Image = $Root | New-RawDiskImage -Path (Join-Path $Dir 'gentoo.img')
+    $script:Hybrid = $Root | New-RawDiskImage -Path (Join-Path $Dir 'hybrid.img') -Firmware Hybrid -PartitionTable Gpt
+
+    # Growth on first boot: a copy made larger than the image New-RawDiskImage wrote.
+    $script:Grown = Join-Path $Dir 'grown.img'
+    & cp --sparse=always $Image.Path $Grown
+    & truncate -s '+256M' $Grown
+
+    $commands = @(
+        'uname -r'
+        'cat /proc/cmdline'
+        'blkid'
+        'cat /sys/class/block/vda1/dev; grep " / / " /proc/self/mountinfo'
+        'zcat /proc/config.gz'
+        'ip -4 addr show'
+        'df -k /'
+        'cat /sys/class/block/vda1/size'
+    )
+    $script:Boot = $Grown | Test-RawDiskImage -ExpectedPartitionTable $Image.PartitionTable -ExpectedRootUuid $Image.RootUuid `
+        -ExpectedRootPartUuid $Image.RootPartUuid -Command $commands -TimeoutSec 240
+    $script:Out = @{}
+    foreach ($c in $Boot.Commands) { $Out[$c.Command] = $c.Output }
+}
+
+AfterAll {
+    if ($script:Mirror) { $Mirror.Dispose() }
+    if ($script:Dir -and (Test-Path $Dir)) {
+        if (Get-Content /proc/self/mountinfo | Select-String -SimpleMatch " $Dir/") { Dismount-BuildFilesystems -Path $RootPath -Force | Out-Null }
+        Remove-GiTestDirectory $Dir
+    }
+}
+
+Describe 'End to end: stage3 to a booting OpenStack image' {
+    It 'verified the stage3 with the test key before extracting it' {
+        $Root.Stage3.Verification | Should -Be 'SignatureAndDigest'
+        $Root.Stage3.SignerFingerprint | Should -Be $Mirror.Trusted.PrimaryFingerprint
+    }
+
+    It 'ran the setup script in the chroot and recorded every step' {
+        ($ChrootOutput | ForEach-Object MessageData) | Should -Contain 'configured gentoo-e2e'
+        $steps = $Root.History | ForEach-Object Step
+        foreach ($s in 'New-Stage3Root', 'Mount-BuildFilesystems', 'Invoke-GentooChroot', 'Set-KernelConfig', 'Initialize-CloudGuest', 'Dismount-BuildFilesystems') {
+            $steps | Should -Contain $s
+        }
+        $Root.IsMounted | Should -BeFalse
+    }
+
+    It 'built the image kernel from the .config Set-KernelConfig produced' {
+        $RootConfigKey | Should -Be ([GentooImage.TestSupport.FixtureKernel]::KeyOf($Kernel.ConfigPath))
+        $Root.KernelConfig.Holding | Should -Be ($Root.KernelConfig.Rows.Count - 3)
+    }
+
+    It 'made images whose static checks all pass' {
+        $static = $Image | Test-RawDiskImage
+        $static.Checks | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+        ($static.Checks | ForEach-Object Name) | Should -Contain 'Checksum'
+        ($Hybrid | Test-RawDiskImage).Checks | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+    }
+
+    It 'boots (BIOS, MBR) to a login prompt on ttyS0' {
+        $Boot.Booted | Should -BeTrue -Because "the serial log is $($Boot.SerialLogPath)"
+        $Boot.Checks | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+        $Boot.Commands | Where-Object ExitCode -NE 0 | Should -BeNullOrEmpty
+        Get-Content $Boot.SerialLogPath -Raw | Should -Match 'login:'
+    }
+
+    It 'runs the kernel that was built, with console=ttyS0 and the recorded root' {
+        $Out['uname -r'].Trim() | Should -Be $Release
+        $Out['cat /proc/cmdline'] | Should -Match 'console=ttyS0'
+        $Out['cat /proc/cmdline'] | Should -Match ([regex]::Escape("root=PARTUUID=$($Image.RootPartUuid)"))
+    }
+
+    It 'has / mounted from the partition New-RawDiskImage recorded' {
+        $Out['blkid'] | Should -Match ('/dev/vda1:.*UUID="' + [regex]::Escape($Image.RootUuid) + '"')
+        $lines = $Out['cat /sys/class/block/vda1/dev; grep " / / " /proc/self/mountinfo'] -split "`n"
+        $devNumber = $lines[0].Trim()
+        ($lines[1] -split ' ')[2] | Should -Be $devNumber
+    }
+
+    It "runs with every OpenStack preset value that holds in its /proc/config.gz" {
+        $running = @{}
+        foreach ($l in $Out['zcat /proc/config.gz'] -split "`n") {
+            if ($l -match '^CONFIG_(\w+)=(.*)$') { $running[$Matches[1]] = $Matches[2] }
+        }
+        $holding = $Root.KernelConfig.Rows | Where-Object Holds
+        $holding.Count | Should -BeGreaterThan 50
+        foreach ($row in $holding) {
+            $actual = if ($running.ContainsKey($row.Symbol)) { $running[$row.Symbol] } else { 'n' }
+            $actual | Should -Be $row.Requested -Because "CONFIG_$($row.Symbol) was requested as $($row.Requested)"
+        }
+        $running['IKCONFIG_PROC'] | Should -Be 'y'
+    }
+
+    It 'got an address by DHCP from QEMU user networking' {
+        $Out['ip -4 addr show'] | Should -Match 'inet 10\.0\.2\.15/'
+    }
+
+    It 'grew the root partition and filesystem on first boot' {
+        $sectors = [long] $Out['cat /sys/class/block/vda1/size'].Trim()
+        $sectors * 512 | Should -BeGreaterThan ($Image.VirtualSize)
+        $sizeKb = [long] (($Out['df -k /'] -split "`n")[-1] -split '\s+')[1]
+        $sizeKb * 1024 | Should -BeGreaterThan ($Image.VirtualSize - 1MB)
+    }
+
+    It 'boots the Hybrid GPT image under <_>' -ForEach 'Bios', 'Uefi' {
+        $r = $Hybrid | Test-RawDiskImage -Boot -Firmware $_ -TimeoutSec 240
+        $r.Booted | Should -BeTrue -Because "the serial log is $($r.SerialLogPath)"
+        $r.Firmware | Should -Be $_
+    }
+
+    It 'left no QEMU process behind' {
+        Get-Process qemu-system-x86_64 -ErrorAction SilentlyContinue |
+            Where-Object { $_.CommandLine -match [regex]::Escape($Dir) } | Should -BeNullOrEmpty
+    }
+}

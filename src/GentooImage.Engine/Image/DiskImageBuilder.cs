@@ -296,7 +296,8 @@ public static class DiskImageBuilder
             var dir = Path.GetDirectoryName(layout.Request.ImagePath)!;
             var name = Path.GetFileName(layout.Request.ImagePath);
             var suffix = RandomHex32();
-            _tmp = Path.Combine(dir, $".{name}.tmp-{suffix}");
+            // Ends in a letter, so sfdisk names the partitions <file>1, <file>2 (not <file>p1).
+            _tmp = Path.Combine(dir, $".{name}.{suffix}.tmp");
             _work = Path.Combine(Path.GetTempPath(), $"gi-image-{suffix}");
         }
 
@@ -406,6 +407,10 @@ public static class DiskImageBuilder
                     UploadCommand = UploadCommand(glance),
                 };
             }
+            catch (OperationCanceledException ex)
+            {
+                throw OperationContext.Cancelled("writing the image", ex);
+            }
             catch (IOException ex) when (ex.HResult == 28 || ex.Message.Contains("No space left", StringComparison.Ordinal))
             {
                 throw NoSpace(ex);
@@ -431,6 +436,7 @@ public static class DiskImageBuilder
 
         private ProcessResult Tool(ProcessSpec spec, string what)
         {
+            _ctx.ThrowIfCancelled(what);
             _ctx.Verbose(spec.Display);
             var result = _run.RunAsync(spec, _ctx.Cancellation).GetAwaiter().GetResult();
             if (!result.Succeeded && (result.StandardError + result.StandardOutput).Contains("No space left on device", StringComparison.Ordinal))
@@ -539,6 +545,7 @@ public static class DiskImageBuilder
                 _tmp,
                 $"{sizeSectors / 2}k");
             _ctx.Verbose(spec.Display);
+            _ctx.ThrowIfCancelled("mkfs.ext4");
             var r = _run.RunAsync(spec, _ctx.Cancellation).GetAwaiter().GetResult();
             if (!r.Succeeded)
             {

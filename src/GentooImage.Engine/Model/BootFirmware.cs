@@ -1,12 +1,12 @@
 namespace GentooImage.Engine.Model;
 
-/// <summary>Which firmware a disk image boots with.</summary>
+/// <summary>The firmware a disk image is made to boot with, or that a VM boots it with.</summary>
 public enum BootFirmware
 {
-    /// <summary>Legacy BIOS: GRUB boot code in the MBR, core image in the post-MBR gap or a BIOS boot partition.</summary>
+    /// <summary>Legacy BIOS (SeaBIOS under QEMU): GRUB in the MBR and the post-MBR gap or BIOS boot partition.</summary>
     Bios,
-    /// <summary>UEFI: GRUB as EFI/BOOT/BOOTX64.EFI on an EFI system partition.</summary>
+    /// <summary>UEFI (OVMF under QEMU): GRUB as EFI/BOOT/BOOTX64.EFI on the ESP.</summary>
     Uefi,
-    /// <summary>Both: boots under BIOS and UEFI.</summary>
+    /// <summary>Both: boots under BIOS and under UEFI.</summary>
     Hybrid,
 }

@@ -84,24 +84,24 @@ public static class DiskImageBuilder
         var efi = request.Firmware is BootFirmware.Uefi or BootFirmware.Hybrid;
 
         var diskId = gpt ? Guid.NewGuid().ToString() : RandomHex32();
-        var parts = new List<DiskPartition>();
+        var parts = new List<ImagePartition>();
         var next = SectorsPerMiB;
         if (gpt && bios)
         {
-            parts.Add(new DiskPartition { Number = 14, Role = "bios-boot", StartSector = next, SizeSectors = SectorsPerMiB, Type = BiosBootType, PartUuid = Guid.NewGuid().ToString() });
+            parts.Add(new ImagePartition { Number = 14, Role = "bios-boot", StartSector = next, SizeSectors = SectorsPerMiB, Type = BiosBootType, PartUuid = Guid.NewGuid().ToString() });
             next += SectorsPerMiB;
         }
 
         if (efi)
         {
             var n = gpt ? 15 : 2;
-            parts.Add(new DiskPartition { Number = n, Role = "esp", StartSector = next, SizeSectors = EspSectors, Type = gpt ? EspType : "ef", PartUuid = gpt ? Guid.NewGuid().ToString() : $"{diskId}-{n:x2}" });
+            parts.Add(new ImagePartition { Number = n, Role = "esp", StartSector = next, SizeSectors = EspSectors, Type = gpt ? EspType : "ef", PartUuid = gpt ? Guid.NewGuid().ToString() : $"{diskId}-{n:x2}" });
             next += EspSectors;
         }
 
         // The root partition is number 1 and the last one, so growpart can grow it to a bigger disk.
         var rootPartUuid = gpt ? Guid.NewGuid().ToString() : $"{diskId}-01";
-        parts.Add(new DiskPartition { Number = 1, Role = "root", StartSector = next, SizeSectors = 0, Type = gpt ? LinuxRootX8664Type : "83", PartUuid = rootPartUuid });
+        parts.Add(new ImagePartition { Number = 1, Role = "root", StartSector = next, SizeSectors = 0, Type = gpt ? LinuxRootX8664Type : "83", PartUuid = rootPartUuid });
 
         var lead = next * 512;
         var minRootFs = (long)(scan.UsedBytes * 1.1) + (scan.Entries * 256) + (64 * MiB);

@@ -26,7 +26,7 @@ public sealed record DiskImageLayout
     /// <summary>Files and directories that go into the image.</summary>
     public long EntryCount { get; init; }
 
-    public IReadOnlyList<DiskPartition> Partitions { get; init; } = Array.Empty<DiskPartition>();
+    public IReadOnlyList<ImagePartition> Partitions { get; init; } = Array.Empty<ImagePartition>();
 
     /// <summary>MBR disk signature (8 hex digits) or GPT disk GUID.</summary>
     public required string DiskId { get; init; }
@@ -46,9 +46,9 @@ public sealed record DiskImageLayout
     /// <summary>Paths (inside the root) whose contents stay out of the image.</summary>
     public IReadOnlyList<string> Excluded { get; init; } = Array.Empty<string>();
 
-    public DiskPartition Root => Partitions.Single(p => p.Role == "root");
+    public ImagePartition Root => Partitions.Single(p => p.Role == "root");
 
-    public DiskPartition? Esp => Partitions.SingleOrDefault(p => p.Role == "esp");
+    public ImagePartition? Esp => Partitions.SingleOrDefault(p => p.Role == "esp");
 
     /// <summary>Several lines describing the layout (the -WhatIf text).</summary>
     public string Describe()

@@ -34,7 +34,7 @@ public class DiskImageBuilderTests : IClassFixture<ImageTestRoot>
 
     [Theory]
     [MemberData(nameof(Combos))]
-    public void BuildsACheckableBootableImage(BootFirmware fw, PartitionTableKind table)
+    public async Task BuildsACheckableBootableImage(BootFirmware fw, PartitionTableKind table)
     {
         var fstabBefore = File.ReadAllText(Path.Combine(_fx.Root, "etc/fstab"));
         var img = DiskImageBuilder.Build(Request($"{fw}-{table}.img", fw, table), OperationContext.None);
@@ -130,6 +130,17 @@ public class DiskImageBuilderTests : IClassFixture<ImageTestRoot>
         Assert.Equal(1, glance.RootElement.GetProperty("min_disk").GetInt32());
         Assert.Equal(fw == BootFirmware.Uefi ? "uefi" : "bios", glance.RootElement.GetProperty("hw_firmware_type").GetString());
         Assert.StartsWith("openstack image create --disk-format raw --container-format bare", img.UploadCommand);
+
+        // The Boot stage's static inspector agrees (independent code reading the same image).
+        var (checks, _, detected) = await new GentooImage.Engine.Boot.ImageInspector()
+            .InspectAsync(path, new GentooImage.Engine.Boot.ImageExpectations(table.ToString(), img.RootUuid, img.RootPartUuid), OperationContext.None);
+        // The kernel matches PARTUUID=... case-insensitively (block/early-lookup.c); the inspector on main
+        // compares GPT GUIDs case-sensitively, so a case-only difference is not a failure here.
+        static bool CaseOnly(string d) =>
+            System.Text.RegularExpressions.Regex.Match(d, @"root=PARTUUID=(\S+) does not name the root partition \(PARTUUID=(\S+)\)") is { Success: true } m
+            && string.Equals(m.Groups[1].Value, m.Groups[2].Value, StringComparison.OrdinalIgnoreCase);
+        Assert.All(checks, c => Assert.True(c.Passed || CaseOnly(c.Detail), $"{c.Name}: {c.Detail}"));
+        Assert.Equal(fw, detected);
 
         // No staging tree or temp file left behind.
         Assert.Empty(Directory.GetFileSystemEntries(_fx.Dir, ".gentooimage-stage-*"));

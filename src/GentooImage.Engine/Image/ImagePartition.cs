@@ -1,7 +1,7 @@
 namespace GentooImage.Engine.Image;
 
 /// <summary>One partition of a planned disk image (sectors of 512 bytes).</summary>
-public sealed record DiskPartition
+public sealed record ImagePartition
 {
     public int Number { get; init; }
 

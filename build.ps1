@@ -264,7 +264,10 @@ function New-MamlHelp {
 
         $writeParam = {
             param($p, $set, [switch] $Full)
-            $attr = if ($set) { $p.ParameterSets[$set] } else { $p.ParameterSets.Values | Select-Object -First 1 }
+            # A parameter in every set is keyed '__AllParameterSets', not by the set's name.
+            $attr = if ($set -and $p.ParameterSets.ContainsKey($set)) { $p.ParameterSets[$set] }
+                    elseif ($p.ParameterSets.ContainsKey('__AllParameterSets')) { $p.ParameterSets['__AllParameterSets'] }
+                    else { $p.ParameterSets.Values | Select-Object -First 1 }
             $pipe = @(if ($attr.ValueFromPipeline) { 'ByValue' }; if ($attr.ValueFromPipelineByPropertyName) { 'ByPropertyName' })
             $w.WriteStartElement('command', 'parameter', $cmd)
             $w.WriteAttributeString('required', "$($attr.IsMandatory)".ToLower())

@@ -146,6 +146,7 @@ public static class DiskImageBuilder
             Initramfs = initrd,
             CommandLine = cmdline.ToString(),
             Excluded = scan.Excluded,
+            HasMountsBelow = scan.HasMountsBelow,
         };
     }
 
@@ -324,12 +325,27 @@ public static class DiskImageBuilder
                 var table = WritePartitionTable();
                 var root = table.Single(p => p.Number == 1);
 
-                Step("Staging the root's files", 5);
-                StageRoot();
+                // An unmounted root goes to mkfs.ext4 as it is and the few excluded or replaced paths
+                // are fixed up with debugfs; a mounted one (or one with much to leave out) goes
+                // through a staging tree of hard links.
+                var fixups = DirectFixups();
+                if (fixups is null)
+                {
+                    Step("Staging the root's files", 5);
+                    StageRoot();
+                }
 
                 Step($"Creating the ext4 file system ({_l.UsedBytes / MiB} MiB of files)", 10);
-                MakeRootFileSystem(root.Start, root.Size);
-                RemoveStaging();
+                MakeRootFileSystem(root.Start, root.Size, fixups is null ? _staging! : _l.Request.RootPath);
+                if (fixups is null)
+                {
+                    RemoveStaging();
+                }
+                else
+                {
+                    Step("Writing fstab and grub.cfg into the file system", 65);
+                    ApplyFixups(root.Start, fixups);
+                }
 
                 var biosBoot = _l.Request.Firmware is BootFirmware.Bios or BootFirmware.Hybrid;
                 var efi = _l.Request.Firmware is BootFirmware.Uefi or BootFirmware.Hybrid;
@@ -533,17 +549,93 @@ public static class DiskImageBuilder
             }
         }
 
-        private void MakeRootFileSystem(long startSector, long sizeSectors)
+        /// <summary>Deletions for the direct mode, or null when the root needs a staging tree.</summary>
+        private List<(string Rel, bool IsDir)>? DirectFixups()
         {
-            var spec = new ProcessSpec(
-                "mkfs.ext4",
-                "-q", "-F", "-t", "ext4",
-                "-d", _staging!,
-                "-L", _l.Request.Label,
-                "-U", _l.RootUuid,
-                "-E", $"offset={startSector * 512}",
-                _tmp,
-                $"{sizeSectors / 2}k");
+            if (_l.HasMountsBelow)
+            {
+                return null;
+            }
+
+            var (entries, bytes) = RootTree.ExcludedEntries(_l.Request.RootPath, _l.Excluded);
+            if (bytes > 64 * MiB || entries.Any(e => !DebugfsSafe(e.Rel)))
+            {
+                return null;
+            }
+
+            return entries;
+        }
+
+        private static bool DebugfsSafe(string rel) => !rel.Any(c => c is '"' or '\\' or '\n' or '\r' or '\t');
+
+        private void ApplyFixups(long startSector, List<(string Rel, bool IsDir)> deletions)
+        {
+            var root = _l.Request.RootPath;
+            var cmds = new StringBuilder();
+            foreach (var (rel, isDir) in deletions)
+            {
+                cmds.Append(isDir ? "rmdir" : "rm").Append(" \"").Append(rel).Append("\"\n");
+            }
+
+            void Put(string dirRel, string name, string content)
+            {
+                var local = Path.Combine(_work, name);
+                File.WriteAllText(local, content);
+                if (!Directory.Exists(root + dirRel))
+                {
+                    cmds.Append("mkdir \"").Append(dirRel).Append("\"\n");
+                }
+
+                cmds.Append("cd \"").Append(dirRel).Append("\"\n");
+                if (FileCalls.TryLStat(root + dirRel + "/" + name, out _))
+                {
+                    cmds.Append("rm ").Append(name).Append('\n');
+                }
+
+                cmds.Append("write \"").Append(local).Append("\" ").Append(name).Append('\n');
+                cmds.Append("sif ").Append(name).Append(" mode 0100644\n");
+                cmds.Append("sif ").Append(name).Append(" uid 0\n");
+                cmds.Append("sif ").Append(name).Append(" gid 0\n");
+                cmds.Append("cd /\n");
+            }
+
+            var original = File.Exists(root + "/etc/fstab") ? File.ReadAllText(root + "/etc/fstab") : null;
+            Put("/etc", "fstab", RenderFstab(_l, original));
+            Put("/boot/grub", "grub.cfg", RenderGrubConfig(_l));
+            if (_l.EspVolumeId is not null && !Directory.Exists(root + "/efi"))
+            {
+                cmds.Append("mkdir /efi\n");
+            }
+
+            var cmdFile = Path.Combine(_work, "fixups.debugfs");
+            File.WriteAllText(cmdFile, cmds.ToString());
+            var r = Tool(new ProcessSpec("debugfs", "-w", "-f", cmdFile, $"{_tmp}?offset={startSector * 512}") { Environment = new Dictionary<string, string?> { ["LC_ALL"] = "C" } }, "debugfs");
+
+            // debugfs exits 0 even when a command fails; its complaints go to stderr.
+            var errors = r.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Where(l => !l.StartsWith("debugfs ", StringComparison.Ordinal) && !l.StartsWith("Allocated inode", StringComparison.Ordinal))
+                .ToList();
+            if (errors.Count > 0)
+            {
+                throw new GentooImageException(ErrorKind.ImageBuildFailed, $"debugfs could not adjust the image's file system: {string.Join("; ", errors.Take(5))}", _l.Request.ImagePath);
+            }
+        }
+
+        private void MakeRootFileSystem(long startSector, long sizeSectors, string source)
+        {
+            var args = new List<string> { "-q", "-F", "-t", "ext4", "-d", source, "-L", _l.Request.Label, "-U", _l.RootUuid, "-E", $"offset={startSector * 512}" };
+
+            // mke2fs gives one inode per 16 KiB: a root of many small files (a Portage tree) needs more.
+            var inodes = (long)(_l.EntryCount * 1.3) + 4096;
+            if (inodes > sizeSectors * 512 / 16384)
+            {
+                args.Add("-N");
+                args.Add(inodes.ToString(CultureInfo.InvariantCulture));
+            }
+
+            args.Add(_tmp);
+            args.Add($"{sizeSectors / 2}k");
+            var spec = new ProcessSpec("mkfs.ext4", args);
             _ctx.Verbose(spec.Display);
             _ctx.ThrowIfCancelled("mkfs.ext4");
             var r = _run.RunAsync(spec, _ctx.Cancellation).GetAwaiter().GetResult();

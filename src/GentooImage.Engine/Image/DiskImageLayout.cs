@@ -46,6 +46,9 @@ public sealed record DiskImageLayout
     /// <summary>Paths (inside the root) whose contents stay out of the image.</summary>
     public IReadOnlyList<string> Excluded { get; init; } = Array.Empty<string>();
 
+    /// <summary>Something is mounted below the root: its files go through a staging tree of hard links.</summary>
+    public bool HasMountsBelow { get; init; }
+
     public ImagePartition Root => Partitions.Single(p => p.Role == "root");
 
     public ImagePartition? Esp => Partitions.SingleOrDefault(p => p.Role == "esp");

@@ -3,7 +3,7 @@ using GentooImage.Engine.Platform;
 namespace GentooImage.Engine.Image;
 
 /// <summary>What a scan of a root found.</summary>
-internal sealed record RootScan(long UsedBytes, long Entries, IReadOnlyList<string> Excluded, bool DevIsMounted);
+internal sealed record RootScan(long UsedBytes, long Entries, IReadOnlyList<string> Excluded, bool DevIsMounted, bool HasMountsBelow);
 
 /// <summary>
 /// Decides which of a root's files go into an image and lays them out as a staging tree for
@@ -49,7 +49,8 @@ internal static class RootTree
         long used = 4096, entries = 0;
         var seen = new HashSet<(ulong, ulong)>();
         var excluded = new List<string>();
-        Walk(root, string.Empty, rootStat.Dev, mounts, excluded, ctx, (host, rel, st) =>
+        var mounted = new List<string>();
+        Walk(root, string.Empty, rootStat.Dev, mounts, excluded, mounted, ctx, (host, rel, st) =>
         {
             entries++;
             if (st.IsDirectory)
@@ -63,7 +64,7 @@ internal static class RootTree
 
             return true;
         });
-        return new RootScan(used, entries, excluded, mounts.Contains("/dev") || IsOtherDevice(root, "/dev", rootStat.Dev));
+        return new RootScan(used, entries, excluded, mounts.Contains("/dev") || IsOtherDevice(root, "/dev", rootStat.Dev), mounted.Count > 0 || mounts.Count > 0);
     }
 
     /// <summary>
@@ -77,7 +78,7 @@ internal static class RootTree
         FileCalls.Mkdir(staging, 0x1C0);
         var dirs = new List<(string From, FileStat St, string To)> { (root, rootStat, staging) };
         long n = 0;
-        Walk(root, string.Empty, rootStat.Dev, mounts, new List<string>(), ctx, (host, rel, st) =>
+        Walk(root, string.Empty, rootStat.Dev, mounts, new List<string>(), new List<string>(), ctx, (host, rel, st) =>
         {
             var target = staging + rel;
             if (st.IsDirectory)
@@ -131,11 +132,59 @@ internal static class RootTree
         }
     }
 
+    /// <summary>
+    /// What mkfs.ext4 -d would copy from the excluded paths of an unmounted root: every entry below
+    /// them, deepest first (the order to delete them in), and the bytes they hold.
+    /// </summary>
+    public static (List<(string Rel, bool IsDir)> Entries, long Bytes) ExcludedEntries(string root, IEnumerable<string> excluded)
+    {
+        var list = new List<(string, bool)>();
+        long bytes = 0;
+        void Visit(string rel, bool self)
+        {
+            if (!FileCalls.TryLStat(root + rel, out var st))
+            {
+                return;
+            }
+
+            if (st.IsDirectory)
+            {
+                foreach (var child in Directory.EnumerateFileSystemEntries(root + rel))
+                {
+                    Visit(rel + "/" + Path.GetFileName(child), true);
+                }
+            }
+            else
+            {
+                bytes += st.Blocks * 512;
+            }
+
+            if (self)
+            {
+                list.Add((rel, st.IsDirectory));
+            }
+        }
+
+        foreach (var e in excluded)
+        {
+            if (e.EndsWith("/*", StringComparison.Ordinal))
+            {
+                Visit(e[..^2], false);
+            }
+            else
+            {
+                Visit(e, true);
+            }
+        }
+
+        return (list, bytes);
+    }
+
     private static bool IsOtherDevice(string root, string rel, ulong rootDev) =>
         FileCalls.TryLStat(root + rel, out var st) && st.IsDirectory && st.Dev != rootDev;
 
     /// <summary>Pre-order walk. <paramref name="visit"/> sees every entry that goes into the image.</summary>
-    private static void Walk(string root, string rel, ulong rootDev, HashSet<string> mounts, List<string> excluded, OperationContext ctx, Func<string, string, FileStat, bool> visit)
+    private static void Walk(string root, string rel, ulong rootDev, HashSet<string> mounts, List<string> excluded, List<string> mounted, OperationContext ctx, Func<string, string, FileStat, bool> visit)
     {
         var count = 0;
         var stack = new Stack<string>();
@@ -176,12 +225,18 @@ internal static class RootTree
                 if (!st.IsDirectory && st.Dev != rootDev)
                 {
                     excluded.Add(childRel); // a file bind-mounted over the root's own one
+                    mounted.Add(childRel);
                     continue;
                 }
 
                 if (!visit(host, childRel, st) || !st.IsDirectory)
                 {
                     continue;
+                }
+
+                if (st.Dev != rootDev || mounts.Contains(childRel))
+                {
+                    mounted.Add(childRel);
                 }
 
                 if (RootTree.ContentsExcluded.Contains(childRel, StringComparer.Ordinal) || st.Dev != rootDev || mounts.Contains(childRel))

@@ -151,6 +151,45 @@ public class DiskImageBuilderTests : IClassFixture<ImageTestRoot>
     }
 
     [Fact]
+    public void AMountedRootGoesThroughStagingAndLeavesMountsOut()
+    {
+        var run = Path.Combine(_fx.Root, "run");
+        var portage = Path.Combine(_fx.Root, "var/tmp/portage");
+        Tool("mount", "-t", "tmpfs", "-o", "size=4m,mode=0755", "gi-image-run", run);
+        try
+        {
+            Tool("mount", "-t", "tmpfs", "-o", "size=4m", "gi-image-portage", portage);
+            try
+            {
+                File.WriteAllText(Path.Combine(run, "mounted-file"), "x");
+                File.WriteAllText(Path.Combine(portage, "mounted-build"), "x");
+                var img = DiskImageBuilder.Build(Request("mounted.img"), OperationContext.None);
+                var start = long.Parse(Tool("sfdisk", "--json", img.Path).Split("\"start\":")[1].Split(',')[0].Trim());
+                var dev = $"{img.Path}?offset={start * 512}";
+                var (code, fsck) = RunRaw("e2fsck", "-fn", dev);
+                Assert.True(code == 0, fsck);
+                CompareTree(dev, "run/mounted-file", "var/tmp/portage/mounted-build");
+                Assert.Contains($"UUID={img.RootUuid}", Tool("debugfs", "-R", "cat /etc/fstab", dev));
+                Assert.Empty(Directory.GetFileSystemEntries(_fx.Dir, ".gentooimage-stage-*"));
+                Assert.Empty(Directory.GetFileSystemEntries(_fx.Root, ".gentooimage-stage-*"));
+                Assert.Equal("1", Tool("stat", "-c", "%h", Path.Combine(_fx.Root, "etc/gentoo-release")).Trim());
+            }
+            finally
+            {
+                Tool("umount", portage);
+            }
+        }
+        finally
+        {
+            Tool("umount", run);
+            foreach (var f in Directory.GetFiles(_fx.Out))
+            {
+                File.Delete(f);
+            }
+        }
+    }
+
+    [Fact]
     public void InitramfsSwitchesToRootUuidAndQcow2Converts()
     {
         var initrd = Path.Combine(_fx.Root, "boot/initramfs-6.1.0-fixture.img");
@@ -345,9 +384,9 @@ public class DiskImageBuilderTests : IClassFixture<ImageTestRoot>
     }
 
     /// <summary>Compares owners, modes, hardlinks, devices and xattrs of the image's tree with the source root.</summary>
-    private void CompareTree(string dev)
+    private void CompareTree(string dev, params string[] alsoExcluded)
     {
-        var excludedFromImage = new[] { "var/lib/gentooimage", "var/log/gentooimage", "var/tmp/gentooimage-script-1.sh", "var/tmp/portage/sys-apps", "run/openrc", "proc/leftover" };
+        var excludedFromImage = new[] { "var/lib/gentooimage", "var/log/gentooimage", "var/tmp/gentooimage-script-1.sh", "var/tmp/portage/sys-apps", "run/openrc", "proc/leftover" }.Concat(alsoExcluded).ToArray();
         var source = Tool("find", _fx.Root, "-mindepth", "1", "-printf", "%P\t%m\t%U\t%G\t%y\n")
             .Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split('\t'))

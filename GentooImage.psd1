@@ -13,6 +13,11 @@
     # Explicit list: a cmdlet is exported only once it works end to end.
     CmdletsToExport      = @(
         'Get-BuildRoot'
+        'Mount-BuildFilesystems'
+        'Dismount-BuildFilesystems'
+        'Invoke-GentooChroot'
+        'Set-KernelConfig'
+        'Initialize-CloudGuest'
         'New-RawDiskImage'
     )
     FunctionsToExport    = @()

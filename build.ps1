@@ -264,10 +264,8 @@ function New-MamlHelp {
 
         $writeParam = {
             param($p, $set, [switch] $Full)
-            # A parameter in every set is keyed '__AllParameterSets', not by the set's name.
-            $attr = if ($set -and $p.ParameterSets.ContainsKey($set)) { $p.ParameterSets[$set] }
-                    elseif ($p.ParameterSets.ContainsKey('__AllParameterSets')) { $p.ParameterSets['__AllParameterSets'] }
-                    else { $p.ParameterSets.Values | Select-Object -First 1 }
+            # A parameter declared for all sets is keyed '__AllParameterSets', not by the set's name.
+            $attr = if ($set -and $p.ParameterSets.ContainsKey($set)) { $p.ParameterSets[$set] } elseif ($p.ParameterSets.ContainsKey('__AllParameterSets')) { $p.ParameterSets['__AllParameterSets'] } else { $p.ParameterSets.Values | Select-Object -First 1 }
             $pipe = @(if ($attr.ValueFromPipeline) { 'ByValue' }; if ($attr.ValueFromPipelineByPropertyName) { 'ByPropertyName' })
             $w.WriteStartElement('command', 'parameter', $cmd)
             $w.WriteAttributeString('required', "$($attr.IsMandatory)".ToLower())

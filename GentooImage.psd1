@@ -18,6 +18,7 @@
         'Invoke-GentooChroot'
         'Set-KernelConfig'
         'Initialize-CloudGuest'
+        'New-RawDiskImage'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

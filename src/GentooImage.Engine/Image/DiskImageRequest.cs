@@ -1,0 +1,41 @@
+using GentooImage.Engine.Model;
+
+namespace GentooImage.Engine.Image;
+
+/// <summary>What New-RawDiskImage was asked to build.</summary>
+public sealed record DiskImageRequest
+{
+    /// <summary>Absolute path of the root directory to put into the image.</summary>
+    public required string RootPath { get; init; }
+
+    /// <summary>Absolute path of the image file to write.</summary>
+    public required string ImagePath { get; init; }
+
+    /// <summary>Size as text ("4GB", "4G", "512MiB", bytes), or null for the default.</summary>
+    public string? Size { get; init; }
+
+    public BootFirmware Firmware { get; init; } = BootFirmware.Bios;
+
+    /// <summary>Null: MBR for BIOS, GPT otherwise.</summary>
+    public PartitionTableKind? PartitionTable { get; init; }
+
+    public string FileSystem { get; init; } = "ext4";
+
+    public string Label { get; init; } = "cloudimg-rootfs";
+
+    public IReadOnlyList<string> Console { get; init; } = new[] { "tty0", "ttyS0,115200n8" };
+
+    /// <summary>Extra kernel arguments, appended.</summary>
+    public string? KernelCommandLine { get; init; }
+
+    /// <summary>A kernel path inside the root, or null to pick the newest in /boot.</summary>
+    public string? Kernel { get; init; }
+
+    public DiskImageFormat Format { get; init; } = DiskImageFormat.Raw;
+
+    /// <summary>Compress a Qcow2 image.</summary>
+    public bool Compress { get; init; }
+
+    /// <summary>Replace an existing image file.</summary>
+    public bool Force { get; init; }
+}

@@ -19,6 +19,7 @@
         'Set-KernelConfig'
         'Initialize-CloudGuest'
         'New-RawDiskImage'
+        'Test-RawDiskImage'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

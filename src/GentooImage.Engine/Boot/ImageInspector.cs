@@ -253,7 +253,9 @@ public sealed class ImageInspector
 
         var rootArg = Regex.Match(args, @"(?:^|\s)root=(\S+)").Groups[1].Value;
         var root = layout.Root!;
-        var okRoot = rootArg == $"PARTUUID={root.PartUuid}" || (fsUuid is not null && rootArg == $"UUID={fsUuid}");
+        // The kernel compares PARTUUIDs ignoring case; so do we.
+        var okRoot = string.Equals(rootArg, $"PARTUUID={root.PartUuid}", StringComparison.OrdinalIgnoreCase)
+            || (fsUuid is not null && string.Equals(rootArg, $"UUID={fsUuid}", StringComparison.OrdinalIgnoreCase));
         if (!okRoot)
         {
             problems.Add($"root={rootArg} does not name the root partition (PARTUUID={root.PartUuid})");

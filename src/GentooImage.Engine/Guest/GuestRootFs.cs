@@ -1,4 +1,5 @@
 using System.Reflection;
+using GentooImage.Engine.Platform;
 
 namespace GentooImage.Engine.Guest;
 
@@ -9,8 +10,6 @@ namespace GentooImage.Engine.Guest;
 /// </summary>
 internal sealed class GuestRootFs
 {
-    private const int MaxLinks = 40;
-
     public GuestRootFs(string root)
     {
         Root = root.TrimEnd('/');
@@ -23,57 +22,8 @@ internal sealed class GuestRootFs
     public string Root { get; }
 
     /// <summary>The host path of <paramref name="pathInRoot"/> with every symlink resolved inside the root (the last one too when <paramref name="followLast"/>).</summary>
-    public string Resolve(string pathInRoot, bool followLast = true)
-    {
-        var parts = new Stack<string>(Split(pathInRoot).Reverse());
-        var resolved = new List<string>();
-        var links = 0;
-        while (parts.Count > 0)
-        {
-            var part = parts.Pop();
-            if (part == ".")
-            {
-                continue;
-            }
-
-            if (part == "..")
-            {
-                if (resolved.Count > 0)
-                {
-                    resolved.RemoveAt(resolved.Count - 1);
-                }
-
-                continue;
-            }
-
-            var candidate = Host(resolved.Append(part));
-            var isLast = parts.Count == 0;
-            if ((!isLast || followLast) && IsLink(candidate))
-            {
-                if (++links > MaxLinks)
-                {
-                    throw new IOException($"Too many levels of symbolic links resolving '{pathInRoot}' in '{Root}'.");
-                }
-
-                var target = new FileInfo(candidate).LinkTarget ?? string.Empty;
-                if (target.StartsWith('/'))
-                {
-                    resolved.Clear();
-                }
-
-                foreach (var t in Split(target).Reverse())
-                {
-                    parts.Push(t);
-                }
-
-                continue;
-            }
-
-            resolved.Add(part);
-        }
-
-        return Host(resolved);
-    }
+    public string Resolve(string pathInRoot, bool followLast = true) =>
+        PathInRoot.Resolve(Root, pathInRoot, followLast, ErrorKind.GuestConfigFailed);
 
     /// <summary>The resolved path inside the root ("/usr/lib/systemd/systemd").</summary>
     public string ResolveInRoot(string pathInRoot)
@@ -142,13 +92,5 @@ internal sealed class GuestRootFs
             ?? throw new InvalidOperationException($"The engine has no embedded script '{name}'.");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
-    }
-
-    private static IEnumerable<string> Split(string path) => path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-
-    private string Host(IEnumerable<string> parts)
-    {
-        var rel = string.Join('/', parts);
-        return rel.Length == 0 ? Root : (Root == "/" ? "/" + rel : Root + "/" + rel);
     }
 }

@@ -548,51 +548,8 @@ public static class KernelConfigurator
     }
 
     /// <summary>A host path for a path inside the root, following symlinks as the chroot would see them.</summary>
-    private static string ResolveInRoot(BuildRoot root, string pathInRoot)
-    {
-        var parts = new List<string>();
-        var pending = new Stack<string>(Enumerable.Reverse(pathInRoot.Split('/', StringSplitOptions.RemoveEmptyEntries)));
-        var hops = 0;
-        while (pending.Count > 0)
-        {
-            var part = pending.Pop();
-            if (part == ".")
-            {
-                continue;
-            }
-
-            if (part == "..")
-            {
-                if (parts.Count > 0)
-                {
-                    parts.RemoveAt(parts.Count - 1);
-                }
-
-                continue;
-            }
-
-            var candidate = root.HostPath("/" + string.Join('/', parts.Append(part)));
-            var info = new FileInfo(candidate);
-            if (info.LinkTarget is { } target && hops++ < 40)
-            {
-                if (target.StartsWith('/'))
-                {
-                    parts.Clear();
-                }
-
-                foreach (var p in Enumerable.Reverse(target.Split('/', StringSplitOptions.RemoveEmptyEntries)))
-                {
-                    pending.Push(p);
-                }
-
-                continue;
-            }
-
-            parts.Add(part);
-        }
-
-        return root.HostPath("/" + string.Join('/', parts));
-    }
+    private static string ResolveInRoot(BuildRoot root, string pathInRoot) =>
+        PathInRoot.Resolve(root.Path, pathInRoot, loopKind: ErrorKind.KernelSourceNotFound);
 
     private static string VersionKey(string name) =>
         System.Text.RegularExpressions.Regex.Replace(name, @"\d+", m => m.Value.PadLeft(8, '0'));

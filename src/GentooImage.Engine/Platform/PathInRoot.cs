@@ -16,7 +16,11 @@ internal static class PathInRoot
     /// The host path that <paramref name="pathInRoot"/> names for a process chrooted into
     /// <paramref name="root"/> (which must already be canonical). Components that do not exist are kept as they are.
     /// </summary>
-    internal static string Resolve(string root, string pathInRoot)
+    /// <param name="root">The canonical host path of the root.</param>
+    /// <param name="pathInRoot">The path as a process chrooted into the root names it.</param>
+    /// <param name="followLast">Follow a symlink in the last component too (false: the path to write a link or file at).</param>
+    /// <param name="loopKind">The error kind for a symlink loop, named for the caller's stage.</param>
+    internal static string Resolve(string root, string pathInRoot, bool followLast = true, ErrorKind loopKind = ErrorKind.UnsafeMountPoint)
     {
         root = root.Length > 1 ? root.TrimEnd('/') : root;
         var pending = new LinkedList<string>(Split(pathInRoot));
@@ -45,7 +49,7 @@ internal static class PathInRoot
             string? target = null;
             try
             {
-                target = new FileInfo(candidate).LinkTarget;
+                target = followLast || pending.First is not null ? new FileInfo(candidate).LinkTarget : null;
             }
             catch (IOException)
             {
@@ -61,7 +65,7 @@ internal static class PathInRoot
             if (++hops > MaxSymlinks)
             {
                 throw new GentooImageException(
-                    ErrorKind.UnsafeMountPoint,
+                    loopKind,
                     $"Too many levels of symbolic links resolving '{pathInRoot}' inside '{root}'. Fix the symlinks in the root.",
                     candidate);
             }

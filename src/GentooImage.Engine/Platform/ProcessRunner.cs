@@ -96,9 +96,9 @@ public sealed class ProcessRunner : IProcessRunner
                         {
                             process.StandardInput.Close();
                         }
-                        catch (IOException)
+                        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
                         {
-                            // Already closed by the process.
+                            // Already closed by the writer or by the process.
                         }
                     }
                 },

@@ -62,6 +62,25 @@ public sealed class Stage3Downloader
         }
     }
 
+    /// <summary>False when the server answers 404/410 to a HEAD request for <paramref name="uri"/>.</summary>
+    public async Task<bool> ExistsAsync(Uri uri, OperationContext ctx)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Head, uri);
+            using var response = await s_client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ctx.Cancellation).ConfigureAwait(false);
+            return response.StatusCode is not (HttpStatusCode.NotFound or HttpStatusCode.Gone);
+        }
+        catch (OperationCanceledException ex) when (ctx.Cancellation.IsCancellationRequested)
+        {
+            throw OperationContext.Cancelled("checking " + uri, ex);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException)
+        {
+            throw Failed(uri, ex.Message, ex);
+        }
+    }
+
     /// <summary>
     /// Makes sure the cache holds the complete file for <paramref name="uri"/> and returns its path.
     /// A cached complete file whose size matches <paramref name="expectedSize"/> is not fetched again.

@@ -311,6 +311,13 @@ public sealed class Stage3Installer
 
             if (bytes is null)
             {
+                if (!await downloader.ExistsAsync(new Uri(plan.Source), ctx).ConfigureAwait(false))
+                {
+                    throw new GentooImageException(ErrorKind.Stage3NotFound,
+                        $"The mirror has no '{plan.Source}'. Check -Flavor, -BuildDate and -Mirror; old builds are removed from mirrors.",
+                        plan.Source);
+                }
+
                 throw DigestsMissing(plan.DigestsSource);
             }
 

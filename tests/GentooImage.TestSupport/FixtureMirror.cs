@@ -205,6 +205,15 @@ public sealed class FixtureMirror : IDisposable
             catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
             {
             }
+
+            try
+            {
+                Directory.Delete(home, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A socket vanished while deleting.
+            }
         }
 
         try

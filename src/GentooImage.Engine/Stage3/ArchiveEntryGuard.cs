@@ -45,7 +45,7 @@ public sealed class ArchiveEntryGuard
             throw Unsafe(entry.Name, "GNU sparse/volume pax records are not allowed in a stage3");
         }
 
-        var name = Normalize(entry.Name, "name");
+        var name = Normalize(entry.Name, "name", entry.Name);
         if (name.Length == 0 && type != TarEntryType.Directory)
         {
             throw Unsafe(entry.Name, "only a directory may name the root itself");
@@ -68,7 +68,7 @@ public sealed class ArchiveEntryGuard
 
         if (type == TarEntryType.HardLink)
         {
-            var target = Normalize(entry.LinkName, "hard link target");
+            var target = Normalize(entry.LinkName, "hard link target", entry.Name);
             if (target.Length == 0)
             {
                 throw Unsafe(entry.Name, "a hard link to the root directory");
@@ -93,22 +93,23 @@ public sealed class ArchiveEntryGuard
     /// "./usr//bin/" -> "usr/bin"; refuses absolute paths and ".." components (a name that stays
     /// inside after ".." is still refused: GNU tar refuses those too, and a stage3 never has one).
     /// </summary>
-    public static string Normalize(string name, string what = "name")
+    public static string Normalize(string name, string what = "name", string? entry = null)
     {
+        entry ??= name;
         if (name.Contains('\0', StringComparison.Ordinal))
         {
-            throw Unsafe(name, $"its {what} contains a NUL byte");
+            throw Unsafe(entry, $"its {what} contains a NUL byte");
         }
 
         if (name.StartsWith('/'))
         {
-            throw Unsafe(name, $"its {what} is absolute");
+            throw Unsafe(entry, $"its {what} '{name}' is absolute");
         }
 
         var parts = name.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".").ToList();
         if (parts.Any(p => p == ".."))
         {
-            throw Unsafe(name, $"its {what} has a '..' component");
+            throw Unsafe(entry, $"its {what} '{name}' has a '..' component");
         }
 
         return string.Join('/', parts);

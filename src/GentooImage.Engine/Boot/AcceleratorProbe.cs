@@ -1,0 +1,67 @@
+using System.Text.RegularExpressions;
+using GentooImage.Engine.Model;
+using GentooImage.Engine.Platform;
+
+namespace GentooImage.Engine.Boot;
+
+/// <summary>
+/// Decides whether KVM really works, by running a one-sector guest under it that writes a byte to
+/// the serial port. A /dev/kvm node proves nothing: under nested virtualisation guests can hang or
+/// QEMU can abort. The probe takes a few seconds at most, then falls back to TCG.
+/// </summary>
+public static class AcceleratorProbe
+{
+    /// <summary>16-bit boot sector: mov dx,0x3f8; mov al,'K'; out dx,al; cli; hlt; jmp $-1; ... 0x55AA.</summary>
+    internal static byte[] BootSector()
+    {
+        var sector = new byte[512];
+        byte[] code = { 0xBA, 0xF8, 0x03, 0xB0, 0x4B, 0xEE, 0xFA, 0xF4, 0xEB, 0xFD };
+        code.CopyTo(sector, 0);
+        sector[510] = 0x55;
+        sector[511] = 0xAA;
+        return sector;
+    }
+
+    /// <summary>A 1 MiB disk whose first sector is <see cref="BootSector"/> (SeaBIOS skips a one-sector virtio disk).</summary>
+    internal static void WriteProbeImage(string path)
+    {
+        using var f = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+        f.Write(BootSector());
+        f.SetLength(1024 * 1024);
+    }
+
+    /// <summary>Resolves <paramref name="requested"/>: Auto probes KVM; Kvm and Tcg are taken as given.</summary>
+    public static async Task<(Accelerator Accelerator, string Reason)> ResolveAsync(Accelerator requested, OperationContext ctx, TimeSpan? timeout = null)
+    {
+        if (requested != Accelerator.Auto)
+        {
+            return (requested, "requested");
+        }
+
+        if (!File.Exists("/dev/kvm"))
+        {
+            return (Accelerator.Tcg, "/dev/kvm does not exist");
+        }
+
+        var image = Path.Combine(Path.GetTempPath(), $"gi-kvm-probe-{Guid.NewGuid():N}.img");
+        WriteProbeImage(image);
+        try
+        {
+            var options = new QemuOptions { ImagePath = image, Accelerator = Accelerator.Kvm, MemoryMB = 16, Network = false };
+            await using var vm = QemuSession.Start(options, ctx);
+            var seen = await vm.WaitForAsync(new Regex("K"), timeout ?? TimeSpan.FromSeconds(4), 0, ctx.Cancellation).ConfigureAwait(false);
+            if (seen is not null)
+            {
+                return (Accelerator.Kvm, "a probe guest ran under KVM");
+            }
+
+            var why = vm.HasExited ? $"QEMU exited under KVM: {vm.QemuErrors.Trim()}" : "a probe guest hung under KVM (nested virtualisation?)";
+            ctx.Verbose($"KVM unusable: {why}; using TCG.");
+            return (Accelerator.Tcg, why);
+        }
+        finally
+        {
+            File.Delete(image);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using GentooImage.Engine.Model;
+using GentooImage.Engine.Platform;
+
+namespace GentooImage.Engine.Boot;
+
+/// <summary>
+/// Test-RawDiskImage's engine: static checks, then (optionally) a boot in QEMU to a pattern on the
+/// serial console, a login and commands. The VM is always ended before this returns.
+/// </summary>
+public sealed class ImageTester
+{
+    private readonly ImageInspector _inspector;
+
+    public ImageTester(IProcessRunner? runner = null) => _inspector = new ImageInspector(runner);
+
+    public async Task<ImageTestResult> TestAsync(ImageTestOptions options, OperationContext ctx)
+    {
+        var image = Path.GetFullPath(options.ImagePath);
+        ctx.Report(new ProgressReport("Testing disk image", "Static checks", 0));
+        var (checks, _, imageFirmware) = await _inspector.InspectAsync(image, options.Expected, ctx).ConfigureAwait(false);
+        var result = new ImageTestResult { Path = image, Checks = checks };
+        if (!options.Boot)
+        {
+            return result;
+        }
+
+        var firmware = options.Firmware ?? imageFirmware switch
+        {
+            BootFirmware.Uefi => BootFirmware.Uefi,
+            _ => BootFirmware.Bios,
+        };
+        if (firmware == BootFirmware.Hybrid)
+        {
+            throw new GentooImageException(ErrorKind.InvalidArgument, "Boot a Hybrid image once with -Firmware Bios and once with -Firmware Uefi.", firmware);
+        }
+
+        ctx.Report(new ProgressReport("Testing disk image", "Choosing the accelerator", 10));
+        var (accel, reason) = await AcceleratorProbe.ResolveAsync(options.Accelerator, ctx).ConfigureAwait(false);
+        ctx.Verbose($"Accelerator: {accel} ({reason}).");
+        var log = options.SerialLogPath ?? Path.Combine(Path.GetTempPath(), $"gi-serial-{Path.GetFileNameWithoutExtension(image)}-{DateTime.UtcNow:yyyyMMddTHHmmss}-{Guid.NewGuid().ToString("N")[..6]}.log");
+        var format = image.EndsWith(".qcow2", StringComparison.OrdinalIgnoreCase) ? "qcow2" : "raw";
+        var qemu = new QemuOptions
+        {
+            ImagePath = image,
+            ImageFormat = format,
+            Firmware = firmware,
+            Accelerator = accel,
+            MemoryMB = options.MemoryMB,
+            SerialLogPath = log,
+        };
+
+        ctx.Report(new ProgressReport("Testing disk image", $"Booting under {accel} with {firmware} firmware", 20));
+        var watch = Stopwatch.StartNew();
+        await using var vm = QemuSession.Start(qemu, ctx);
+        var seen = await vm.WaitForAsync(new Regex(options.Pattern, RegexOptions.Multiline), options.Timeout, 0, ctx.Cancellation).ConfigureAwait(false);
+        var bootSeconds = watch.Elapsed.TotalSeconds;
+        result = result with
+        {
+            BootTested = true,
+            Booted = seen is not null,
+            BootSeconds = seen is null ? null : Math.Round(bootSeconds, 2),
+            Firmware = firmware,
+            Accelerator = accel,
+            AcceleratorReason = reason,
+            SerialLogPath = log,
+        };
+        if (seen is null)
+        {
+            var tail = string.Join('\n', vm.Serial.Replace("\r", string.Empty).Split('\n').TakeLast(15));
+            ctx.Warning($"The guest did not reach /{options.Pattern}/ within {options.Timeout.TotalSeconds:0} s{(vm.HasExited ? " (QEMU exited)" : string.Empty)}. Serial log: {log}\n{tail}");
+            return result;
+        }
+
+        ctx.Verbose($"Reached /{options.Pattern}/ after {bootSeconds:0.0} s.");
+        if (options.Commands.Count == 0)
+        {
+            return result;
+        }
+
+        ctx.Report(new ProgressReport("Testing disk image", $"Logging in as {options.User}", 70));
+        var console = new GuestConsole(vm, seen.Index + seen.Length);
+        await console.LoginAsync(options.User, options.Password, TimeSpan.FromSeconds(60), ctx.Cancellation).ConfigureAwait(false);
+        var outputs = new List<GuestCommandResult>();
+        foreach (var command in options.Commands)
+        {
+            ctx.Report(new ProgressReport("Testing disk image", $"Running: {command}", 80));
+            var r = await console.RunAsync(command, TimeSpan.FromSeconds(60), ctx.Cancellation).ConfigureAwait(false);
+            ctx.Verbose($"{command} -> exit {r.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none (timed out)"}");
+            outputs.Add(r);
+        }
+
+        return result with { Commands = outputs };
+    }
+}

@@ -22,6 +22,8 @@ public enum Misbehavior
     DropMidFile,
     /// <summary>Serves the file with one byte changed in the middle.</summary>
     Tamper,
+    /// <summary>Resets the connection without answering (an unreachable mirror).</summary>
+    Unreachable,
 }
 
 /// <summary>One request the fixture server answered.</summary>
@@ -384,6 +386,13 @@ public sealed class FixtureMirror : IDisposable
         }
 
         var rule = Rule(path);
+        if (rule == Misbehavior.Unreachable)
+        {
+            _requests.Enqueue(new FixtureRequest(path, rangeStart, 0));
+            client.Client.LingerState = new LingerOption(true, 0);
+            return;
+        }
+
         var file = Path.GetFullPath(Path.Combine(MirrorDirectory, path));
         if (rule == Misbehavior.NotFound || !file.StartsWith(MirrorDirectory + "/", StringComparison.Ordinal) || !File.Exists(file))
         {

@@ -62,6 +62,25 @@ public sealed class Stage3Downloader
         }
     }
 
+    /// <summary>The length the server announces for <paramref name="uri"/> (HEAD), or null.</summary>
+    private async Task<long?> LengthAsync(Uri uri, OperationContext ctx)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Head, uri);
+            using var response = await s_client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ctx.Cancellation).ConfigureAwait(false);
+            return response.IsSuccessStatusCode ? response.Content.Headers.ContentLength : null;
+        }
+        catch (OperationCanceledException ex) when (ctx.Cancellation.IsCancellationRequested)
+        {
+            throw OperationContext.Cancelled("checking " + uri, ex);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException)
+        {
+            throw Failed(uri, ex.Message, ex);
+        }
+    }
+
     /// <summary>False when the server answers 404/410 to a HEAD request for <paramref name="uri"/>.</summary>
     public async Task<bool> ExistsAsync(Uri uri, OperationContext ctx)
     {
@@ -90,10 +109,29 @@ public sealed class Stage3Downloader
     {
         var target = CachePathOf(uri);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        if (File.Exists(target) && expectedSize is { } es && new FileInfo(target).Length == es)
+        if (File.Exists(target))
         {
-            ctx.Verbose($"Using the cached {target} ({es} bytes); it is verified again before use.");
-            return target;
+            var have = new FileInfo(target).Length;
+            long? want = expectedSize;
+            if (want is null)
+            {
+                // No signed size (pinned build or URL): ask the server; offline, the cached copy is used.
+                try
+                {
+                    want = await LengthAsync(uri, ctx).ConfigureAwait(false) ?? have;
+                }
+                catch (GentooImageException ex) when (ex.Kind == ErrorKind.Stage3DownloadFailed)
+                {
+                    ctx.Warning($"The mirror is unreachable ({ex.Message}); using the cached {target}, verified again now.");
+                    want = have;
+                }
+            }
+
+            if (want == have)
+            {
+                ctx.Verbose($"Using the cached {target} ({have} bytes); it is verified again before use.");
+                return target;
+            }
         }
 
         var part = target + ".part";

@@ -242,6 +242,27 @@ public sealed class Stage3InstallerTests : IClassFixture<MirrorFixture>, IDispos
     }
 
     [Fact]
+    public async Task APinnedBuildInTheCacheIsReverifiedAndUsedWhileTheMirrorIsUnreachable()
+    {
+        var pinned = Request() with { BuildDate = _m.BuildTimestamp };
+        await Install(pinned);
+        Directory.Delete(RootPath, true);
+        _m.Behave();
+        _m.Misbehave(string.Empty, Misbehavior.Unreachable);
+        var root = await Install(pinned);
+        Assert.Equal(VerificationResult.SignatureAndDigest, root.Stage3!.Verification);
+        Assert.Contains(_warnings, w => w.Contains("unreachable", StringComparison.Ordinal));
+        Assert.All(_m.Requests, r => Assert.Equal(0, r.Status));
+
+        // And a cached copy that no longer matches is refused offline too.
+        Directory.Delete(RootPath, true);
+        var cached = Directory.EnumerateFiles(Cache, _m.TarballName, SearchOption.AllDirectories).Single();
+        File.AppendAllText(cached, "x");
+        File.WriteAllBytes(cached, File.ReadAllBytes(cached)[..^1].Select((b, i) => i == 100 ? (byte)~b : b).ToArray());
+        await Fails(ErrorKind.Stage3DigestMismatch, pinned);
+    }
+
+    [Fact]
     public async Task PlanResolvesWithoutTouchingTheDisk()
     {
         var plan = await new Stage3Installer().PlanAsync(Request(), Ctx());

@@ -457,6 +457,14 @@ public sealed class Stage3Installer
             throw new GentooImageException(ErrorKind.InvalidArgument, $"'{request.RootPath}' cannot be a build root: use a dedicated directory such as /mnt/gentoo.", request.RootPath);
         }
 
+        var system = new[] { "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/media", "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/tmp", "/var/lib" };
+        var trimmed = Path.TrimEndingDirectorySeparator(request.RootPath);
+        if (system.Contains(trimmed, StringComparer.Ordinal) ||
+            string.Equals(trimmed, Path.TrimEndingDirectorySeparator(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile)), StringComparison.Ordinal))
+        {
+            throw new GentooImageException(ErrorKind.InvalidArgument, $"'{request.RootPath}' is a system directory and cannot be a build root: use a dedicated directory such as /mnt/gentoo.", request.RootPath);
+        }
+
         if (!Stage3Names.IsValidFlavor(request.Flavor))
         {
             throw new GentooImageException(ErrorKind.InvalidArgument, $"'{request.Flavor}' is not a flavor name (e.g. amd64-openrc).", request.Flavor);

@@ -163,3 +163,18 @@ public class Stage3ParsingTests
         Assert.False(Stage3Names.IsValidBuildDate("2026-08-11"));
     }
 }
+
+public class Stage3RequestValidationTests
+{
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/etc")]
+    [InlineData("/usr/")]
+    [InlineData("/tmp")]
+    public async Task SystemDirectoriesAreNeverBuildRoots(string path)
+    {
+        var r = new Stage3Request { RootPath = path, CacheDirectory = "/nonexistent", Force = true, Stage3 = "/nonexistent.tar.xz" };
+        var ex = await Assert.ThrowsAsync<GentooImage.Engine.Platform.GentooImageException>(() => new Stage3Installer().PlanAsync(r, GentooImage.Engine.Platform.OperationContext.None));
+        Assert.Equal(GentooImage.Engine.Platform.ErrorKind.InvalidArgument, ex.Kind);
+    }
+}

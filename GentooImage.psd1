@@ -14,6 +14,11 @@
     CmdletsToExport      = @(
         'Get-BuildRoot'
         'New-Stage3Root'
+        'Mount-BuildFilesystems'
+        'Dismount-BuildFilesystems'
+        'Invoke-GentooChroot'
+        'Set-KernelConfig'
+        'Initialize-CloudGuest'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

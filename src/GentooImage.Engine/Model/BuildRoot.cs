@@ -12,6 +12,7 @@ public sealed class BuildRoot
 {
     private readonly List<MountRecord> _mounts = new();
     private readonly List<HistoryEntry> _history = new();
+    private readonly List<string> _kernelArguments = new();
 
     [JsonConstructor]
     public BuildRoot(string path)
@@ -54,6 +55,17 @@ public sealed class BuildRoot
         init => _history = value.ToList();
     }
 
+    /// <summary>
+    /// Extra kernel command-line arguments that steps require of the image (for example
+    /// <c>net.ifnames=0</c> from Initialize-CloudGuest when it configures netifrc for eth0).
+    /// The image/boot-loader step appends them to the kernel command line.
+    /// </summary>
+    public IReadOnlyList<string> KernelArguments
+    {
+        get => _kernelArguments;
+        init => _kernelArguments = value.ToList();
+    }
+
     /// <summary>Where the state file of this root lives.</summary>
     [JsonIgnore]
     public string StatePath => BuildRootStore.StatePathFor(Path);
@@ -65,6 +77,23 @@ public sealed class BuildRoot
     }
 
     public void AddHistory(HistoryEntry entry) => _history.Add(entry);
+
+    /// <summary>Adds a kernel argument unless it is already there; returns true when it was added.</summary>
+    public bool AddKernelArgument(string argument)
+    {
+        if (string.IsNullOrWhiteSpace(argument) || argument.Any(char.IsWhiteSpace))
+        {
+            throw new ArgumentException($"A kernel argument is one word without spaces, not '{argument}'.", nameof(argument));
+        }
+
+        if (_kernelArguments.Contains(argument, StringComparer.Ordinal))
+        {
+            return false;
+        }
+
+        _kernelArguments.Add(argument);
+        return true;
+    }
 
     /// <summary>An absolute host path for a path inside the root ("/etc/fstab" -> "&lt;root&gt;/etc/fstab"). No symlinks are resolved.</summary>
     public string HostPath(string pathInRoot) =>

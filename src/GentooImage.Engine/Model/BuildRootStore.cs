@@ -87,5 +87,6 @@ public static class BuildRootStore
             IsMounted = old.IsMounted,
             KernelConfig = old.KernelConfig,
             History = old.History,
+            KernelArguments = old.KernelArguments,
         };
 }

@@ -13,6 +13,8 @@ public enum KernelConfigStatus
     DependencyUnmet,
     /// <summary>The symbol is not in this kernel's Kconfig.</summary>
     Unknown,
+    /// <summary>The symbol is settable and its dependencies hold, but something else (a select, its type, a choice) forces another value.</summary>
+    Overridden,
     /// <summary>No kernel tree to check against (a bare .config), or pending a dist-kernel build.</summary>
     NotVerified,
 }

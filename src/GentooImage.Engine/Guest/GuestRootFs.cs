@@ -1,0 +1,154 @@
+using System.Reflection;
+
+namespace GentooImage.Engine.Guest;
+
+/// <summary>
+/// Reads a guest root the way the guest would see it: symbolic links (absolute or relative) are
+/// resolved inside the root, never on the host, so a link such as /etc/localtime -> /usr/share/...
+/// cannot make the module read or write a host file.
+/// </summary>
+internal sealed class GuestRootFs
+{
+    private const int MaxLinks = 40;
+
+    public GuestRootFs(string root)
+    {
+        Root = root.TrimEnd('/');
+        if (Root.Length == 0)
+        {
+            Root = "/";
+        }
+    }
+
+    public string Root { get; }
+
+    /// <summary>The host path of <paramref name="pathInRoot"/> with every symlink resolved inside the root (the last one too when <paramref name="followLast"/>).</summary>
+    public string Resolve(string pathInRoot, bool followLast = true)
+    {
+        var parts = new Stack<string>(Split(pathInRoot).Reverse());
+        var resolved = new List<string>();
+        var links = 0;
+        while (parts.Count > 0)
+        {
+            var part = parts.Pop();
+            if (part == ".")
+            {
+                continue;
+            }
+
+            if (part == "..")
+            {
+                if (resolved.Count > 0)
+                {
+                    resolved.RemoveAt(resolved.Count - 1);
+                }
+
+                continue;
+            }
+
+            var candidate = Host(resolved.Append(part));
+            var isLast = parts.Count == 0;
+            if ((!isLast || followLast) && IsLink(candidate))
+            {
+                if (++links > MaxLinks)
+                {
+                    throw new IOException($"Too many levels of symbolic links resolving '{pathInRoot}' in '{Root}'.");
+                }
+
+                var target = new FileInfo(candidate).LinkTarget ?? string.Empty;
+                if (target.StartsWith('/'))
+                {
+                    resolved.Clear();
+                }
+
+                foreach (var t in Split(target).Reverse())
+                {
+                    parts.Push(t);
+                }
+
+                continue;
+            }
+
+            resolved.Add(part);
+        }
+
+        return Host(resolved);
+    }
+
+    /// <summary>The resolved path inside the root ("/usr/lib/systemd/systemd").</summary>
+    public string ResolveInRoot(string pathInRoot)
+    {
+        var host = Resolve(pathInRoot);
+        return Root == "/" ? host : (host.Length == Root.Length ? "/" : host[Root.Length..]);
+    }
+
+    /// <summary>The host path for writing <paramref name="pathInRoot"/>: parents resolved, the last component not followed.</summary>
+    public string ForWrite(string pathInRoot) => Resolve(pathInRoot, followLast: false);
+
+    public bool FileExists(string pathInRoot) => File.Exists(Resolve(pathInRoot));
+
+    public bool DirectoryExists(string pathInRoot) => Directory.Exists(Resolve(pathInRoot));
+
+    public bool Exists(string pathInRoot) => FileExists(pathInRoot) || DirectoryExists(pathInRoot);
+
+    /// <summary>True when the path itself (not followed) exists as anything, a dangling link included.</summary>
+    public bool EntryExists(string pathInRoot)
+    {
+        var p = ForWrite(pathInRoot);
+        return File.Exists(p) || Directory.Exists(p) || IsLink(p);
+    }
+
+    /// <summary>The target of the link at <paramref name="pathInRoot"/> (not followed), or null when it is not a link.</summary>
+    public string? LinkTarget(string pathInRoot)
+    {
+        var p = ForWrite(pathInRoot);
+        return IsLink(p) ? new FileInfo(p).LinkTarget : null;
+    }
+
+    public string? ReadText(string pathInRoot)
+    {
+        var p = Resolve(pathInRoot);
+        return File.Exists(p) ? File.ReadAllText(p) : null;
+    }
+
+    /// <summary>Entries of a directory in the root (names only), or none.</summary>
+    public IEnumerable<string> List(string dirInRoot)
+    {
+        var p = Resolve(dirInRoot);
+        return Directory.Exists(p)
+            ? Directory.EnumerateFileSystemEntries(p).Select(System.IO.Path.GetFileName).OfType<string>().OrderBy(n => n, StringComparer.Ordinal)
+            : Enumerable.Empty<string>();
+    }
+
+    /// <summary>The first of <paramref name="candidates"/> that exists in the root as a file.</summary>
+    public string? FirstFile(params string[] candidates) => candidates.FirstOrDefault(FileExists);
+
+    public static bool IsLink(string hostPath)
+    {
+        try
+        {
+            return (File.GetAttributes(hostPath) & FileAttributes.ReparsePoint) != 0;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The text of a script shipped in the engine (Guest/Scripts/<paramref name="name"/>).</summary>
+    public static string Script(string name)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("GentooImage.Engine.Guest.Scripts." + name)
+            ?? throw new InvalidOperationException($"The engine has no embedded script '{name}'.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private static IEnumerable<string> Split(string path) => path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+
+    private string Host(IEnumerable<string> parts)
+    {
+        var rel = string.Join('/', parts);
+        return rel.Length == 0 ? Root : (Root == "/" ? "/" + rel : Root + "/" + rel);
+    }
+}

@@ -1,0 +1,319 @@
+using GentooImage.Engine.Guest;
+using GentooImage.Engine.Model;
+using GentooImage.Engine.Platform;
+using GentooImage.TestSupport;
+
+namespace GentooImage.Engine.Tests;
+
+/// <summary>File-level checks of Initialize-CloudGuest's engine on OpenRC, systemd and busybox-init fixture roots.</summary>
+public sealed class CloudGuestTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("gi-guest-").FullName;
+    private readonly List<string> _warnings = new();
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private OperationContext Ctx => new(warning: w => _warnings.Add(w));
+
+    private string P(string root, string rel) => Path.Combine(root, rel.TrimStart('/'));
+
+    private string Link(string root, string rel) => new FileInfo(P(root, rel)).LinkTarget ?? $"<{rel} is not a link>";
+
+    private string Text(string root, string rel) => File.ReadAllText(P(root, rel));
+
+    private static void AssertSyntaxOk(string file)
+    {
+        var r = ProcessRunner.Instance.RunAsync(new ProcessSpec("busybox", "sh", "-n", file)).GetAwaiter().GetResult();
+        Assert.True(r.Succeeded, $"busybox sh -n {file}: {r.StandardError}");
+    }
+
+    [Fact]
+    public void OpenRcRootBecomesACloudGuest()
+    {
+        var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "root"));
+        var root = new BuildRoot(path);
+
+        CloudGuest.Initialize(root, new GuestOptions(), Ctx);
+
+        // Serial console: Gentoo's commented 9600 s0 line becomes a live one at 115200, nothing else moves.
+        var inittab = Text(path, "/etc/inittab");
+        Assert.Contains("\ns0:12345:respawn:/sbin/agetty -L 115200 ttyS0 vt100\n", inittab);
+        Assert.DoesNotContain("#s0:", inittab);
+        Assert.Contains("#s1:12345:respawn:/sbin/agetty -L 9600 ttyS1 vt100", inittab);
+        Assert.DoesNotContain("hvc0", inittab);
+
+        // Services: what rc-update add writes.
+        Assert.Equal("/etc/init.d/sshd", Link(path, "/etc/runlevels/default/sshd"));
+        Assert.Equal("/etc/init.d/dhcpcd", Link(path, "/etc/runlevels/default/dhcpcd"));
+        Assert.Equal("/etc/init.d/cloud-init-local", Link(path, "/etc/runlevels/boot/cloud-init-local"));
+        foreach (var svc in new[] { "cloud-init", "cloud-config", "cloud-final", "local" })
+        {
+            Assert.Equal("/etc/init.d/" + svc, Link(path, "/etc/runlevels/default/" + svc));
+            Assert.True(File.Exists(P(path, "/etc/runlevels/default/" + svc)), svc + " link resolves");
+        }
+
+        Assert.False(File.Exists(P(path, "/etc/init.d/net.eth0")), "dhcpcd present: no netifrc");
+        Assert.Empty(root.KernelArguments);
+
+        // SSH host keys of the build are gone, sshd_config stays.
+        Assert.Empty(Directory.GetFiles(P(path, "/etc/ssh"), "ssh_host_*"));
+        Assert.True(File.Exists(P(path, "/etc/ssh/sshd_config")));
+
+        // Root stays locked ('*'), /etc/shadow keeps its mode.
+        Assert.StartsWith("root:*:", Text(path, "/etc/shadow"));
+        Assert.Equal("640", FixtureRoot.Run("stat", "-c", "%a", P(path, "/etc/shadow")).Trim());
+
+        // cloud-init datasources, growth by our own local.d service (no growpart in the root).
+        Assert.Equal("# Written by GentooImage (Initialize-CloudGuest).\ndatasource_list: [ OpenStack, ConfigDrive, NoCloud ]\n",
+            Text(path, "/etc/cloud/cloud.cfg.d/90_gentooimage_datasources.cfg"));
+        Assert.Contains("/usr/libexec/gentooimage/growroot", Text(path, "/etc/local.d/gentooimage-growroot.start"));
+        Assert.Equal("755", FixtureRoot.Run("stat", "-c", "%a", P(path, "/etc/local.d/gentooimage-growroot.start")).Trim());
+        AssertSyntaxOk(P(path, "/etc/local.d/gentooimage-growroot.start"));
+        AssertSyntaxOk(P(path, "/usr/libexec/gentooimage/growroot"));
+        Assert.False(File.Exists(P(path, "/etc/cloud/cloud.cfg.d/91_gentooimage_growpart.cfg")));
+
+        // Identity.
+        Assert.Equal("gentoo\n", Text(path, "/etc/hostname"));
+        Assert.Contains("\nhostname=\"gentoo\"\n", Text(path, "/etc/conf.d/hostname"));
+        Assert.DoesNotContain("localhost", Text(path, "/etc/conf.d/hostname").Split('\n').Where(l => !l.StartsWith('#')));
+        Assert.Equal("UTC\n", Text(path, "/etc/timezone"));
+        Assert.Equal("../usr/share/zoneinfo/UTC", Link(path, "/etc/localtime"));
+
+        // Hygiene.
+        Assert.Equal(string.Empty, Text(path, "/etc/machine-id"));
+        Assert.False(File.Exists(P(path, "/root/.bash_history")));
+        Assert.False(File.Exists(P(path, "/root/.ash_history")));
+        Assert.Equal(0, new FileInfo(P(path, "/var/log/messages")).Length);
+        Assert.False(File.Exists(P(path, "/var/log/messages.1.gz")));
+        Assert.True(Directory.Exists(P(path, "/var/log/portage/elog")));
+        Assert.False(Directory.Exists(P(path, "/var/log/gentooimage")));
+        Assert.True(Directory.Exists(P(path, "/var/tmp/portage")));
+        Assert.Empty(Directory.GetFileSystemEntries(P(path, "/var/tmp/portage")));
+        Assert.False(File.Exists(P(path, "/var/tmp/gentooimage-script.sh")));
+        Assert.True(File.Exists(P(path, "/var/cache/distfiles/foo-1.tar.xz")), "distfiles kept without CleanPortage");
+        Assert.Equal("# fixture resolv.conf\nnameserver 192.0.2.53\n", Text(path, "/etc/resolv.conf"));
+
+        // History, saved state, and a second run that has nothing left to do.
+        var entry = Assert.Single(root.History);
+        Assert.Equal("Initialize-CloudGuest", entry.Step);
+        Assert.Equal(StepOutcome.Succeeded, entry.Outcome);
+        Assert.Equal("OpenRC", entry.Data["InitSystem"]);
+        Assert.Contains("link /etc/runlevels/default/sshd -> /etc/init.d/sshd", entry.Data["Changes"]);
+        Assert.Equal(entry.Data["Changes"].Split('\n').Length.ToString(), entry.Data["ChangeCount"]);
+        Assert.Single(BuildRootStore.Load(path).History);
+        Assert.Empty(_warnings);
+
+        var again = CloudGuest.Plan(root, new GuestOptions(), Ctx);
+        Assert.Empty(again.Changes);
+    }
+
+    [Fact]
+    public void OpenRcWithoutDhcpcdUsesNetifrcAndRecordsNetIfnames()
+    {
+        var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "root"), withDhcpcd: false);
+        var root = new BuildRoot(path);
+
+        CloudGuest.Initialize(root, new GuestOptions { XenConsole = true, RootPassword = RootPasswordMode.Empty, CleanPortage = true, Hostname = "web-1.example", Datasources = new List<CloudDatasource> { CloudDatasource.ConfigDrive } }, Ctx);
+
+        Assert.Contains("\nconfig_eth0=\"dhcp\"\n", Text(path, "/etc/conf.d/net"));
+        Assert.Equal("net.lo", Link(path, "/etc/init.d/net.eth0"));
+        Assert.Equal("/etc/init.d/net.eth0", Link(path, "/etc/runlevels/default/net.eth0"));
+        Assert.False(File.Exists(P(path, "/etc/runlevels/default/dhcpcd")));
+        Assert.Equal(new[] { "net.ifnames=0" }, root.KernelArguments);
+        Assert.Equal(new[] { "net.ifnames=0" }, BuildRootStore.Load(path).KernelArguments);
+
+        var inittab = Text(path, "/etc/inittab");
+        Assert.Contains("\ns0:12345:respawn:/sbin/agetty -L 115200 ttyS0 vt100\n", inittab);
+        Assert.Contains("\nh0:12345:respawn:/sbin/agetty -L 115200 hvc0 vt100\n", inittab);
+
+        Assert.StartsWith("root::19000:", Text(path, "/etc/shadow"));
+        Assert.Contains(_warnings, w => w.Contains("RootPassword Empty"));
+        Assert.Empty(Directory.GetFileSystemEntries(P(path, "/var/cache/distfiles")));
+        Assert.Equal("web-1.example\n", Text(path, "/etc/hostname"));
+        Assert.Contains("datasource_list: [ ConfigDrive ]", Text(path, "/etc/cloud/cloud.cfg.d/90_gentooimage_datasources.cfg"));
+        Assert.Equal("net.ifnames=0", root.History[^1].Data["KernelArguments"]);
+    }
+
+    [Fact]
+    public void CloudInitGrowpartReplacesTheOwnGrowthService()
+    {
+        var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "root"), withGrowpart: true);
+        CloudGuest.Initialize(new BuildRoot(path), new GuestOptions(), Ctx);
+        Assert.Contains("growpart:\n  mode: auto\n  devices: ['/']\nresize_rootfs: true\n", Text(path, "/etc/cloud/cloud.cfg.d/91_gentooimage_growpart.cfg"));
+        Assert.False(File.Exists(P(path, "/etc/local.d/gentooimage-growroot.start")));
+        Assert.False(File.Exists(P(path, "/usr/libexec/gentooimage/growroot")));
+    }
+
+    [Fact]
+    public void SystemdRootGetsWantsLinksAsSystemctlEnableWritesThem()
+    {
+        var path = FixtureGuestRoots.CreateSystemd(Path.Combine(_dir, "root"));
+        var root = new BuildRoot(path);
+        Assert.Equal(InitSystem.Systemd, CloudGuest.DetectInitSystem(path, out var why));
+        Assert.Contains("/usr/lib/systemd/systemd", why);
+
+        CloudGuest.Initialize(root, new GuestOptions { XenConsole = true }, Ctx);
+
+        const string lib = "/usr/lib/systemd/system/";
+        const string etc = "/etc/systemd/system/";
+        Assert.Equal(lib + "serial-getty@.service", Link(path, etc + "getty.target.wants/serial-getty@ttyS0.service"));
+        Assert.Equal(lib + "serial-getty@.service", Link(path, etc + "getty.target.wants/serial-getty@hvc0.service"));
+        Assert.Equal(lib + "sshd.service", Link(path, etc + "multi-user.target.wants/sshd.service"));
+        Assert.Equal(lib + "systemd-networkd.service", Link(path, etc + "multi-user.target.wants/systemd-networkd.service"));
+        Assert.Equal(lib + "systemd-networkd.service", Link(path, etc + "dbus-org.freedesktop.network1.service"));
+        Assert.Equal(lib + "systemd-networkd.socket", Link(path, etc + "sockets.target.wants/systemd-networkd.socket"));
+        Assert.Equal(lib + "systemd-resolved.service", Link(path, etc + "multi-user.target.wants/systemd-resolved.service"));
+        Assert.Equal("# Written by GentooImage (Initialize-CloudGuest): DHCP on every wired interface.\n[Match]\nType=ether\nName=en* eth*\n\n[Network]\nDHCP=yes\n",
+            Text(path, "/etc/systemd/network/50-gentooimage-dhcp.network"));
+        foreach (var u in new[] { "cloud-init-main.service", "cloud-init-local.service", "cloud-init-network.service", "cloud-config.service", "cloud-final.service" })
+        {
+            Assert.Equal(lib + u, Link(path, etc + "cloud-init.target.wants/" + u));
+        }
+
+        Assert.Equal(lib + "cloud-init.target", Link(path, etc + "multi-user.target.wants/cloud-init.target"));
+        var unit = Text(path, etc + "gentooimage-growroot.service");
+        Assert.Contains("ConditionPathExists=!/var/lib/gentooimage/growroot.done", unit);
+        Assert.Contains("Type=oneshot", unit);
+        Assert.Equal(etc + "gentooimage-growroot.service", Link(path, etc + "multi-user.target.wants/gentooimage-growroot.service"));
+        AssertSyntaxOk(P(path, "/usr/libexec/gentooimage/growroot"));
+
+        Assert.Equal(string.Empty, Text(path, "/etc/machine-id"));
+        Assert.Empty(Directory.GetFiles(P(path, "/etc/ssh"), "ssh_host_*"));
+        Assert.False(File.Exists(P(path, "/etc/conf.d/hostname")));
+        Assert.False(Directory.Exists(P(path, "/etc/runlevels")));
+        Assert.DoesNotContain("\ns0:", Text(path, "/etc/inittab"));
+        Assert.Equal("Systemd", root.History[^1].Data["InitSystem"]);
+        Assert.Empty(CloudGuest.Plan(root, new GuestOptions { XenConsole = true }, Ctx).Changes);
+    }
+
+    [Fact]
+    public void SystemdRootPrefersDhcpcdWhenInstalled()
+    {
+        var path = FixtureGuestRoots.CreateSystemd(Path.Combine(_dir, "root"), withDhcpcd: true, withCloudInit: false);
+        CloudGuest.Initialize(new BuildRoot(path), new GuestOptions(), Ctx);
+        Assert.Equal("/usr/lib/systemd/system/dhcpcd.service", Link(path, "/etc/systemd/system/multi-user.target.wants/dhcpcd.service"));
+        Assert.False(File.Exists(P(path, "/etc/systemd/network/50-gentooimage-dhcp.network")));
+        Assert.False(Directory.Exists(P(path, "/etc/cloud")));
+    }
+
+    [Fact]
+    public void BusyboxInitRootGetsInittabDrivenGettyGrowthAndDhcp()
+    {
+        var path = FixtureGuestRoots.CreateBusybox(Path.Combine(_dir, "root"));
+        var root = new BuildRoot(path);
+        Assert.Equal(InitSystem.BusyboxInit, CloudGuest.DetectInitSystem(path, out _));
+
+        CloudGuest.Initialize(root, new GuestOptions { RootPassword = RootPasswordMode.Empty }, Ctx);
+
+        var lines = Text(path, "/etc/inittab").Split('\n');
+        Assert.Equal(new[]
+        {
+            "::sysinit:/bin/mount -t proc proc /proc",
+            "::sysinit:/bin/mount -o remount,rw /",
+            "::sysinit:/bin/sh /usr/libexec/gentooimage/growroot",
+            "::sysinit:/bin/sh /usr/libexec/gentooimage/netup",
+            "::sysinit:/bin/hostname -F /etc/hostname",
+            "# SERIAL CONSOLES",
+            "#s0:12345:respawn:/sbin/agetty -L 115200 ttyS0 vt100",
+            "::ctrlaltdel:/sbin/reboot",
+            "ttyS0::respawn:/bin/getty -L 115200 ttyS0 vt100",
+            string.Empty,
+        }, lines);
+        AssertSyntaxOk(P(path, "/usr/libexec/gentooimage/growroot"));
+        AssertSyntaxOk(P(path, "/usr/libexec/gentooimage/netup"));
+        AssertSyntaxOk(P(path, "/usr/libexec/gentooimage/udhcpc.script"));
+        Assert.StartsWith("root::", Text(path, "/etc/shadow"));
+        Assert.Contains(_warnings, w => w.Contains("cloud-init") == false && w.Contains("RootPassword Empty"));
+        Assert.Empty(root.KernelArguments);
+
+        // The getty it names exists in the root, and the DHCP script is runnable with the root's busybox.
+        Assert.True(File.Exists(P(path, "/bin/getty")));
+        Assert.Equal("ok", FixtureRoot.Run("chroot", path, "/bin/sh", "-n", "/usr/libexec/gentooimage/netup").Trim() + "ok");
+    }
+
+    [Fact]
+    public void PlanTouchesNothingAndSkipLeavesPartsAlone()
+    {
+        var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "root"));
+        var root = new BuildRoot(path);
+        var before = Text(path, "/etc/inittab");
+
+        var plan = CloudGuest.Plan(root, new GuestOptions(), Ctx);
+        Assert.NotEmpty(plan.Changes);
+        Assert.Equal(InitSystem.OpenRC, plan.InitSystem);
+        Assert.True(plan.InitSystemDetected);
+        Assert.Equal(before, Text(path, "/etc/inittab"));
+        Assert.NotEmpty(Directory.GetFiles(P(path, "/etc/ssh"), "ssh_host_*"));
+        Assert.False(File.Exists(BuildRootStore.StatePathFor(path)));
+        Assert.Single(plan.Changes, c => c.Path == "/etc/inittab");
+
+        var only = new GuestOptions { Skip = Enum.GetValues<GuestPart>().Where(p => p != GuestPart.Hostname).ToHashSet() };
+        var hostOnly = CloudGuest.Plan(root, only, Ctx);
+        Assert.All(hostOnly.Changes, c => Assert.Equal(GuestPart.Hostname, c.Part));
+        Assert.Equal(new[] { "/etc/hostname", "/etc/conf.d/hostname" }, hostOnly.Changes.Select(c => c.Path));
+
+        // Apply a subset (what -Confirm answers produce): only those happen.
+        var ssh = plan.Changes.Where(c => c.Part == GuestPart.Ssh).ToList();
+        CloudGuest.Apply(root, plan, ssh, Ctx);
+        Assert.Empty(Directory.GetFiles(P(path, "/etc/ssh"), "ssh_host_*"));
+        Assert.Equal(before, Text(path, "/etc/inittab"));
+        Assert.Equal(ssh.Count.ToString(), root.History[^1].Data["ChangeCount"]);
+    }
+
+    [Fact]
+    public void InitSystemCanBeForcedAndUnknownRootsAreRefused()
+    {
+        var path = FixtureGuestRoots.CreateBusybox(Path.Combine(_dir, "root"));
+        var plan = CloudGuest.Plan(new BuildRoot(path), new GuestOptions { InitSystem = InitSystem.OpenRC }, Ctx);
+        Assert.Equal(InitSystem.OpenRC, plan.InitSystem);
+        Assert.False(plan.InitSystemDetected);
+        Assert.Contains(plan.Changes, c => c.Path == "/etc/local.d/gentooimage-growroot.start");
+
+        var bare = Path.Combine(_dir, "bare");
+        Directory.CreateDirectory(Path.Combine(bare, "etc"));
+        var ex = Assert.Throws<GentooImageException>(() => CloudGuest.Plan(new BuildRoot(bare), new GuestOptions(), Ctx));
+        Assert.Equal(ErrorKind.GuestConfigFailed, ex.Kind);
+        Assert.Contains("-InitSystem", ex.Message);
+
+        var noEtc = Path.Combine(_dir, "empty");
+        Directory.CreateDirectory(noEtc);
+        Assert.Equal(ErrorKind.GuestConfigFailed, Assert.Throws<GentooImageException>(() => CloudGuest.Plan(new BuildRoot(noEtc), new GuestOptions(), Ctx)).Kind);
+    }
+
+    [Theory]
+    [InlineData("bad_host", "UTC")]
+    [InlineData("-gentoo", "UTC")]
+    [InlineData("gentoo", "../../etc/passwd")]
+    [InlineData("gentoo", "Europe/../../x")]
+    public void RejectsBadHostnamesAndTimezones(string host, string tz)
+    {
+        var path = FixtureGuestRoots.CreateBusybox(Path.Combine(_dir, "root"));
+        var ex = Assert.Throws<GentooImageException>(() => CloudGuest.Plan(new BuildRoot(path), new GuestOptions { Hostname = host, Timezone = tz }, Ctx));
+        Assert.Equal(ErrorKind.InvalidArgument, ex.Kind);
+    }
+
+    [Fact]
+    public void AbsoluteLinksInTheRootNeverReachTheHost()
+    {
+        var path = FixtureGuestRoots.CreateBusybox(Path.Combine(_dir, "root"));
+        var outside = Path.Combine(_dir, "host-file");
+        File.WriteAllText(outside, "host\n");
+        // A root whose /etc/hostname points (absolutely) at a host path, and whose /etc/conf.d is an absolute link.
+        File.Delete(P(path, "/etc/hostname"));
+        File.CreateSymbolicLink(P(path, "/etc/hostname"), outside);
+        CloudGuest.Initialize(new BuildRoot(path), new GuestOptions { InitSystem = InitSystem.OpenRC }, Ctx);
+        Assert.Equal("host\n", File.ReadAllText(outside));
+        Assert.Equal("gentoo\n", Text(path, "/etc/hostname"));
+        Assert.Null(new FileInfo(P(path, "/etc/hostname")).LinkTarget);
+    }
+
+    [Fact]
+    public void SystemdInstallSectionIsParsed()
+    {
+        var i = SystemdInstall.Parse("[Unit]\nWantedBy=nope.target\n[Install]\nWantedBy=a.target b.target\nAlias=x.service\n# c\nAlso=y.socket\nRequiredBy=r.target\n[X-Other]\nWantedBy=no.target\n");
+        Assert.Equal(new[] { "a.target", "b.target" }, i.WantedBy);
+        Assert.Equal(new[] { "x.service" }, i.Alias);
+        Assert.Equal(new[] { "y.socket" }, i.Also);
+        Assert.Equal(new[] { "r.target" }, i.RequiredBy);
+    }
+}

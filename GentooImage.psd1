@@ -13,6 +13,7 @@
     # Explicit list: a cmdlet is exported only once it works end to end.
     CmdletsToExport      = @(
         'Get-BuildRoot'
+        'New-Stage3Root'
         'Mount-BuildFilesystems'
         'Dismount-BuildFilesystems'
         'Invoke-GentooChroot'

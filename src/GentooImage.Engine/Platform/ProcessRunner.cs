@@ -68,20 +68,58 @@ public sealed class ProcessRunner : IProcessRunner
             throw new GentooImageException(ErrorKind.ToolMissing, $"Cannot start '{spec.FileName}': {ex.Message}.", spec.FileName, ex);
         }
 
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
+        Task streamOut = Task.CompletedTask;
+        if (spec.StandardOutputReader is { } reader)
         {
-            if (spec.StandardInput is not null)
-            {
-                await process.StandardInput.WriteAsync(spec.StandardInput.AsMemory(), cancellation).ConfigureAwait(false);
-            }
-
-            process.StandardInput.Close();
+            streamOut = Task.Run(() => reader(process.StandardOutput.BaseStream, cancellation), CancellationToken.None);
+            outDone.TrySetResult();
         }
-        catch (IOException)
+        else
         {
-            // The process closed its stdin early; its exit code tells the rest.
+            process.BeginOutputReadLine();
+        }
+
+        process.BeginErrorReadLine();
+        Task streamIn;
+        if (spec.StandardInputWriter is { } writer)
+        {
+            streamIn = Task.Run(
+                async () =>
+                {
+                    try
+                    {
+                        await writer(process.StandardInput.BaseStream, cancellation).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        try
+                        {
+                            process.StandardInput.Close();
+                        }
+                        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+                        {
+                            // Already closed by the writer or by the process.
+                        }
+                    }
+                },
+                CancellationToken.None);
+        }
+        else
+        {
+            streamIn = Task.CompletedTask;
+            try
+            {
+                if (spec.StandardInput is not null)
+                {
+                    await process.StandardInput.WriteAsync(spec.StandardInput.AsMemory(), cancellation).ConfigureAwait(false);
+                }
+
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The process closed its stdin early; its exit code tells the rest.
+            }
         }
 
         using var timeoutCts = spec.Timeout is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource();
@@ -89,11 +127,23 @@ public sealed class ProcessRunner : IProcessRunner
         var timedOut = false;
         try
         {
-            await process.WaitForExitAsync(linked.Token).ConfigureAwait(false);
+            // A failing stream callback kills the process at once instead of waiting for it to notice.
+            var exited = process.WaitForExitAsync(linked.Token);
+            var streams = Task.WhenAll(streamIn, streamOut);
+            var first = await Task.WhenAny(exited, streams).ConfigureAwait(false);
+            if (first == streams && (streams.IsFaulted || streams.IsCanceled))
+            {
+                KillTree(process);
+                await streams.ConfigureAwait(false); // rethrows the callback's exception
+            }
+
+            await exited.ConfigureAwait(false);
+            await streams.WaitAsync(linked.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
             KillTree(process);
+            await Task.WhenAny(Task.WhenAll(streamIn, streamOut), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false);
             if (cancellation.IsCancellationRequested)
             {
                 throw OperationContext.Cancelled(spec.Display);

@@ -22,6 +22,18 @@ public sealed record ProcessSpec(string FileName, IReadOnlyList<string> Argument
     /// <summary>Text written to standard input, which is then closed. Null: stdin is closed at once.</summary>
     public string? StandardInput { get; init; }
 
+    /// <summary>
+    /// Streams standard input instead of <see cref="StandardInput"/>: called with the process's stdin,
+    /// which is closed when it returns. If it throws, the process tree is killed and the exception rethrown.
+    /// </summary>
+    public Func<Stream, CancellationToken, Task>? StandardInputWriter { get; init; }
+
+    /// <summary>
+    /// Reads standard output as a byte stream instead of as lines (for pipelines such as xz | tar).
+    /// If it throws, the process tree is killed and the exception rethrown.
+    /// </summary>
+    public Func<Stream, CancellationToken, Task>? StandardOutputReader { get; init; }
+
     /// <summary>Called for every stdout line as it arrives.</summary>
     public Action<string>? OnStdout { get; init; }
 

@@ -10,7 +10,7 @@ BeforeAll {
 
     # The kernel the image will carry: x86_64 defconfig + the OpenStack preset + /proc/config.gz.
     $script:Kernel = [GentooImage.TestSupport.FixtureKernel]::ForOpenStack((Join-Path $Dir 'kernel-config'), [Action[string]] $log)
-    $script:Release = [GentooImage.TestSupport.FixtureKernel]::ReleaseOf($Kernel.BzImage)
+    $script:Release = $Kernel.Release
 
     $setup = @'
 echo gentoo-e2e > /etc/hostname
@@ -68,7 +68,7 @@ echo "configured $(cat /etc/hostname)"
         'cat /sys/class/block/vda1/size'
     )
     $script:Boot = $Grown | Test-RawDiskImage -ExpectedPartitionTable $Image.PartitionTable -ExpectedRootUuid $Image.RootUuid `
-        -ExpectedRootPartUuid $Image.RootPartUuid -Command $commands -TimeoutSec 240
+        -ExpectedRootPartUuid $Image.RootPartUuid -Command $commands -TimeoutSec 240 -SerialLogPath (Join-Path $Dir 'serial-grown.log')
     $script:Out = @{}
     foreach ($c in $Boot.Commands) { $Out[$c.Command] = $c.Output }
 }
@@ -154,7 +154,7 @@ Describe 'End to end: stage3 to a booting OpenStack image' {
     }
 
     It 'boots the Hybrid GPT image under <_>' -ForEach 'Bios', 'Uefi' {
-        $r = $Hybrid | Test-RawDiskImage -Boot -Firmware $_ -TimeoutSec 240
+        $r = $Hybrid | Test-RawDiskImage -Boot -Firmware $_ -TimeoutSec 240 -SerialLogPath (Join-Path $Dir "serial-hybrid-$_.log")
         $r.Booted | Should -BeTrue -Because "the serial log is $($r.SerialLogPath)"
         $r.Firmware | Should -Be $_
     }

@@ -80,7 +80,7 @@ public static class FixtureKernel
     /// The .config that Set-KernelConfig -Preset OpenStack (+ <see cref="ProofSettings"/>) makes from
     /// x86_64 defconfig, written into <paramref name="workDir"/>, and the cached bzImage built from it.
     /// </summary>
-    public static (string ConfigPath, string BzImage) ForOpenStack(string workDir, Action<string>? log = null)
+    public static FixtureKernelBuild ForOpenStack(string workDir, Action<string>? log = null)
     {
         var config = KernelSourceCache.NewDefconfigDir(workDir);
         var request = new GentooImage.Engine.Kernel.KernelConfigRequest
@@ -90,7 +90,8 @@ public static class FixtureKernel
             KernelSource = KernelSourceCache.Tree,
         };
         GentooImage.Engine.Kernel.KernelConfigurator.ApplyToFile(config, request, GentooImage.Engine.Platform.OperationContext.None);
-        return (config, Build(config, log));
+        var image = Build(config, log);
+        return new FixtureKernelBuild(config, image, ReleaseOf(image));
     }
 
     /// <summary>The kernel release string of a cached build (e.g. 6.1.158), next to its bzImage.</summary>

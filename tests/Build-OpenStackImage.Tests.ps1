@@ -11,7 +11,8 @@ BeforeAll {
 AfterAll {
     if ($script:Dir -and (Test-Path $Dir)) {
         if (Get-Content /proc/self/mountinfo | Select-String -SimpleMatch " $Dir/") { Dismount-BuildFilesystems -Path (Join-Path $Dir 'root') -Force | Out-Null }
-        if ($script:Boot.SerialLogPath) { Remove-Item -Force $Boot.SerialLogPath -ErrorAction SilentlyContinue }
+        # Serial logs of the boots that took the default log path (the example's and the demo's).
+        Get-ChildItem ([IO.Path]::GetTempPath()) -Filter 'gi-serial-gentoo-openstack-*' | Remove-Item -Force
         Remove-GiTestDirectory $Dir
     }
 }
@@ -34,6 +35,18 @@ Describe 'examples/Build-OpenStackImage.ps1 -Offline' {
         $kc = (Get-BuildRoot (Join-Path $Dir 'root')).KernelConfig
         $kc.Rows.Count | Should -BeGreaterThan 50
         $kc.NotHolding | Should -Be 3
+    }
+
+    It 'passes the user-facing Pester example, examples/Pester/OpenStackImage.Tests.ps1' {
+        # In a child pwsh: Pester does not nest. The example gets the image as container data.
+        $pester = (Get-Module Pester).Path
+        $example = Join-Path $RepoRoot 'examples/Pester/OpenStackImage.Tests.ps1'
+        $outDir = Split-Path (Split-Path $ModuleManifest -Parent) -Parent
+        $cmd = "`$env:PSModulePath = '$outDir' + [IO.Path]::PathSeparator + `$env:PSModulePath; Import-Module '$pester'; " +
+            "`$c = New-PesterContainer -Path '$example' -Data @{ ImagePath = '$($Image.Path)'; RootLogin = `$false; TimeoutSec = 240 }; " +
+            "`$r = Invoke-Pester -Container `$c -PassThru -Output None; '{0}/{1}/{2}' -f `$r.PassedCount, `$r.FailedCount, `$r.SkippedCount"
+        $counts = & dotnet pwsh -NoProfile -NonInteractive -Command $cmd
+        $counts | Select-Object -Last 1 | Should -Be '3/0/1'
     }
 
     It 'boots to a login prompt' {

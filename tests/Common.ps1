@@ -19,6 +19,7 @@ function Remove-GiTestDirectory {
     # Removes a test directory, refusing while anything is still mounted below it.
     param([Parameter(Mandatory)] [string] $Path)
     if (-not (Test-Path $Path)) { return }
+    $Path = (& realpath -- $Path)   # mountinfo holds canonical paths (TMPDIR may be a symlink)
     $mounted = Get-Content /proc/self/mountinfo | ForEach-Object { ($_ -split ' ')[4] } |
         Where-Object { $_ -eq $Path -or $_.StartsWith("$Path/") }
     if ($mounted) { throw "Refusing to remove ${Path}: still mounted: $($mounted -join ', ')" }

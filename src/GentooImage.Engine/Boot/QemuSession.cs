@@ -141,15 +141,34 @@ public sealed class QemuSession : IAsyncDisposable
         }
 
         StreamWriter? log = null;
-        if (options.SerialLogPath is not null)
+        try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.SerialLogPath))!);
-            log = new StreamWriter(options.SerialLogPath, append: false, new UTF8Encoding(false)) { AutoFlush = true };
-        }
+            if (options.SerialLogPath is not null)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.SerialLogPath))!);
+                log = new StreamWriter(options.SerialLogPath, append: false, new UTF8Encoding(false)) { AutoFlush = true };
+            }
 
-        ctx.Verbose($"Starting {qemu} {string.Join(' ', psi.ArgumentList)}");
-        var process = Process.Start(psi) ?? throw new GentooImageException(ErrorKind.BootFailed, "QEMU did not start.", qemu);
-        return new QemuSession(process, log, vars);
+            ctx.Verbose($"Starting {qemu} {string.Join(' ', psi.ArgumentList)}");
+            var process = Process.Start(psi) ?? throw new GentooImageException(ErrorKind.BootFailed, "QEMU did not start.", qemu);
+            return new QemuSession(process, log, vars);
+        }
+        catch (Exception ex)
+        {
+            // Nothing of a VM that never started may stay behind.
+            log?.Dispose();
+            if (vars is not null)
+            {
+                File.Delete(vars);
+            }
+
+            if (ex is GentooImageException)
+            {
+                throw;
+            }
+
+            throw new GentooImageException(ErrorKind.BootFailed, $"QEMU could not be started: {ex.Message}.", qemu, ex);
+        }
     }
 
     /// <summary>

@@ -26,6 +26,15 @@ internal static class GuestApplier
                 break;
             case GuestChangeKind.EmptyDirectory:
                 var dir = fs.Resolve(change.Path!);
+                if (MountTable.Below(MountTable.Read(), dir).Count > 0)
+                {
+                    // e.g. Mount-BuildFilesystems -DistfilesCache binds the host's cache here: never empty a host directory.
+                    throw new GentooImageException(
+                        ErrorKind.GuestConfigFailed,
+                        $"'{change.Path}' in the root is (or contains) a mount point, so emptying it would delete files outside the root. Run Dismount-BuildFilesystems first, or leave out -CleanPortage.",
+                        dir);
+                }
+
                 if (Directory.Exists(dir))
                 {
                     foreach (var entry in Directory.EnumerateFileSystemEntries(dir).ToList())

@@ -591,6 +591,13 @@ internal sealed class GuestPlanner
 
     private void EmptyDirectory(GuestPart part, string path, string why)
     {
+        if (MountTable.Below(MountTable.Read(), _fs.Resolve(path)).Count > 0)
+        {
+            // A tmpfs or a host cache bound there by Mount-BuildFilesystems: its content is not the root's.
+            Note($"{path} is a mount point now and was left alone; its content never goes into an image.", warn: path != "/var/tmp/portage");
+            return;
+        }
+
         if (_fs.LinkTarget(path) is null && _fs.List(path).Any())
         {
             Add(new GuestChange { Part = part, Kind = GuestChangeKind.EmptyDirectory, Path = path, Description = $"empty {path} ({why})" });

@@ -41,7 +41,8 @@ public static class DiskImageBuilder
     /// <summary>Plans the image (nothing is written): checks the request, finds the kernel, measures the root.</summary>
     public static DiskImageLayout Plan(DiskImageRequest request, OperationContext ctx)
     {
-        var root = request.RootPath.TrimEnd('/');
+        // Canonical, so mounts below it are recognised in mountinfo even when -RootPath is a symlink.
+        var root = request.RootPath.Length > 0 ? PathInRoot.RealPath(Path.GetFullPath(request.RootPath)).TrimEnd('/') : string.Empty;
         if (root.Length == 0 || !Directory.Exists(root))
         {
             throw new GentooImageException(ErrorKind.BuildRootNotFound, $"The root directory '{request.RootPath}' does not exist. Pass a build root or an existing directory with -RootPath.", request.RootPath);
@@ -532,21 +533,48 @@ public static class DiskImageBuilder
         private void WriteStaged(string rel, string content)
         {
             var path = _staging + rel;
-            EnsureDir(Path.GetDirectoryName(path)!);
-            var dirStat = FileCalls.LStat(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path, content);
+            var dir = Path.GetDirectoryName(path)!;
+            EnsureDir(dir);
+            var dirStat = FileCalls.LStat(dir);
+
+            // The staged entry is a hard link of the root's own file, or a symlink the root holds:
+            // unlink it and create a new file (O_EXCL), never write through it.
+            if (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
+            {
+                File.Delete(path);
+            }
+
+            using (var f = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                f.Write(Encoding.UTF8.GetBytes(content));
+            }
+
             FileCalls.Chmod(path, 0x1A4); // 0644
-            FileCalls.SetTimes(Path.GetDirectoryName(path)!, dirStat);
+            FileCalls.SetTimes(dir, dirStat);
         }
 
-        private static void EnsureDir(string path)
+        /// <summary>Makes <paramref name="path"/> a real directory of the staging tree: a staged symlink on the way is replaced, never followed (it may point at a host path).</summary>
+        private void EnsureDir(string path)
         {
-            if (!Directory.Exists(path))
+            if (path.Length <= _staging!.Length)
             {
-                EnsureDir(Path.GetDirectoryName(path)!);
-                FileCalls.Mkdir(path, 0x1ED); // 0755
-                FileCalls.Chmod(path, 0x1ED);
+                return;
             }
+
+            var info = new DirectoryInfo(path);
+            if (info.LinkTarget is not null)
+            {
+                _ctx.Warning($"{path[_staging.Length..]} is a symlink in the root; the image gets a real directory there for the files GentooImage writes.");
+                File.Delete(path);
+            }
+            else if (info.Exists)
+            {
+                return;
+            }
+
+            EnsureDir(Path.GetDirectoryName(path)!);
+            FileCalls.Mkdir(path, 0x1ED); // 0755
+            FileCalls.Chmod(path, 0x1ED);
         }
 
         /// <summary>Deletions for the direct mode, or null when the root needs a staging tree.</summary>

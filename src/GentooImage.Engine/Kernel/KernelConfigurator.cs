@@ -220,7 +220,7 @@ public static class KernelConfigurator
             name += ".config"; // kernel-build.eclass only merges /etc/kernel/config.d/*.config
         }
 
-        var dir = root.HostPath("/etc/kernel/config.d");
+        var dir = ResolveInRoot(root, "/etc/kernel/config.d");
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, name);
         var existing = File.Exists(path) ? File.ReadAllText(path) : "# Kernel config fragment written by GentooImage Set-KernelConfig.\n# Gentoo's dist-kernel build (kernel-build.eclass) merges /etc/kernel/config.d/*.config.\n";
@@ -618,10 +618,11 @@ public static class KernelConfigurator
 
     private static void WriteAtomic(string path, string text)
     {
-        var tmp = Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + ".gentooimage.tmp");
+        // A fresh random name opened with CreateNew (O_EXCL): never writes through a planted symlink.
+        var tmp = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.gentooimage.tmp");
         try
         {
-            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 var bytes = System.Text.Encoding.UTF8.GetBytes(text);
                 fs.Write(bytes);

@@ -38,7 +38,9 @@ public static class BuildRootStore
                 full);
         }
 
-        var state = StatePathFor(full);
+        var state = Path.Combine(
+            PathInRoot.Resolve(PathInRoot.RealPath(full), Path.GetDirectoryName(StateFileInRoot)!, loopKind: ErrorKind.BuildRootStateInvalid),
+            Path.GetFileName(StateFileInRoot));
         if (!File.Exists(state))
         {
             return new BuildRoot(full);
@@ -70,10 +72,18 @@ public static class BuildRootStore
     /// <summary>Writes the state file atomically (temp file + rename).</summary>
     public static void Save(BuildRoot root)
     {
-        var state = root.StatePath;
-        Directory.CreateDirectory(Path.GetDirectoryName(state)!);
-        var tmp = state + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(root, s_options));
+        // Resolved inside the root, so a symlink the root (or a script run in it) planted under
+        // /var/lib cannot redirect the write to a host file; the temporary file is created with
+        // O_EXCL and renamed over state.json (a rename replaces a symlink, it never follows it).
+        var dir = PathInRoot.Resolve(PathInRoot.RealPath(root.Path), Path.GetDirectoryName(StateFileInRoot)!, loopKind: ErrorKind.BuildRootStateInvalid);
+        Directory.CreateDirectory(dir);
+        var state = Path.Combine(dir, Path.GetFileName(StateFileInRoot));
+        var tmp = Path.Combine(dir, $".state.{Guid.NewGuid():N}.tmp");
+        using (var f = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            JsonSerializer.Serialize(f, root, s_options);
+        }
+
         File.Move(tmp, state, overwrite: true);
     }
 

@@ -24,7 +24,8 @@ public static class MountTable
     /// <summary>Mounts at or below <paramref name="root"/>, deepest first (the order to unmount them in).</summary>
     public static IReadOnlyList<MountEntry> Below(IEnumerable<MountEntry> table, string root)
     {
-        var prefix = root.TrimEnd('/');
+        // mountinfo holds canonical paths: a root reached through a symlink must be compared as such.
+        var prefix = PathInRoot.RealPath(root).TrimEnd('/');
         return table
             .Where(m => m.MountPoint == prefix || m.MountPoint.StartsWith(prefix + "/", StringComparison.Ordinal))
             .Select((m, i) => (m, i))

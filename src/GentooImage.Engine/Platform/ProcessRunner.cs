@@ -120,6 +120,11 @@ public sealed class ProcessRunner : IProcessRunner
             {
                 // The process closed its stdin early; its exit code tells the rest.
             }
+            catch (OperationCanceledException)
+            {
+                KillTree(process);
+                throw OperationContext.Cancelled(spec.Display);
+            }
         }
 
         using var timeoutCts = spec.Timeout is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource();

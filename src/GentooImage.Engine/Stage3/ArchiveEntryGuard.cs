@@ -17,6 +17,11 @@ public sealed class ArchiveEntryGuard
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
 
     /// <summary>Number of entries accepted so far.</summary>
+    private static readonly HashSet<string> s_globalMetadataKeys = new(StringComparer.Ordinal)
+    {
+        "mtime", "atime", "ctime", "uid", "gid", "uname", "gname", "comment", "charset", "hdrcharset",
+    };
+
     public long Count { get; private set; }
 
     /// <summary>Checks one entry; throws <see cref="ErrorKind.UnsafeArchiveEntry"/> naming it when it is unsafe.</summary>
@@ -26,10 +31,12 @@ public sealed class ArchiveEntryGuard
         switch (type)
         {
             case TarEntryType.GlobalExtendedAttributes:
+                // GNU tar applies global keywords (size included) to every later member, .NET's reader
+                // does not: only plain metadata keys may be global, so both read the same headers.
                 if (entry is PaxGlobalExtendedAttributesTarEntry g &&
-                    g.GlobalExtendedAttributes.Keys.Any(k => k is "path" or "linkpath" || k.StartsWith("GNU.", StringComparison.Ordinal)))
+                    g.GlobalExtendedAttributes.Keys.FirstOrDefault(k => !s_globalMetadataKeys.Contains(k)) is { } key)
                 {
-                    throw Unsafe(entry.Name, "a global pax header that renames entries");
+                    throw Unsafe(entry.Name, $"a global pax header sets '{key}' for every later entry");
                 }
 
                 return;
@@ -77,6 +84,12 @@ public sealed class ArchiveEntryGuard
             if (ThroughSymlink(target) is { } tvia)
             {
                 throw Unsafe(entry.Name, $"its hard link target '{entry.LinkName}' goes through the symlink '{tvia}'");
+            }
+
+            if (_symlinks.Contains(target))
+            {
+                // linkat() without AT_SYMLINK_FOLLOW makes the new name a symlink too.
+                _symlinks.Add(name);
             }
         }
 

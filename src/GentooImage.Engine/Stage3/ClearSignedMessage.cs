@@ -95,5 +95,7 @@ public static class ClearSignedMessage
 
     /// <summary>The payload of a clear-signed text, or the text itself when it is not clear-signed (for unsigned DIGESTS in DigestOnly mode).</summary>
     public static string PayloadOrText(string text) =>
-        IsClearSigned(text) ? ExtractPayload(text) : text.Replace("\r\n", "\n", StringComparison.Ordinal);
+        text.IndexOf(BeginSigned, StringComparison.Ordinal) is var at and >= 0
+            ? ExtractPayload(text[at..]) // text before the signed part is not part of the message
+            : text.Replace("\r\n", "\n", StringComparison.Ordinal);
 }

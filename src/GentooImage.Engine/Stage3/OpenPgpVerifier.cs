@@ -136,9 +136,10 @@ internal sealed class TemporaryGnupgHome : IDisposable
         {
             Directory.Delete(Path, recursive: true);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // A socket vanished while deleting; what is left is an empty temp dir at worst.
+            // A socket vanished while deleting; what is left is an empty temp dir at worst. A
+            // cleanup failure must never hide the verification's own result.
         }
     }
 }

@@ -34,6 +34,13 @@ public sealed class Stage3Installer
             Privilege.RequireRoot(Step, "extracting a stage3 must keep numeric owners, device nodes and file capabilities");
         }
 
+        // Symlinks in -Path are resolved first: the checks below (system directories, mounts, emptiness)
+        // and -Force's clearing must all see the directory that will really be written.
+        if (Path.IsPathRooted(request.RootPath))
+        {
+            request = request with { RootPath = PathInRoot.RealPath(Path.GetFullPath(request.RootPath)) };
+        }
+
         Validate(request);
         CheckRootDirectory(request);
         if (request.Stage3 is { } given)
@@ -222,8 +229,9 @@ public sealed class Stage3Installer
                     RootDirectory.Clear(request.RootPath);
                 }
             }
-            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            catch (Exception cleanup)
             {
+                // Cleanup must never hide the error that made it necessary.
                 ctx.Warning($"Could not fully remove the partial root {request.RootPath}: {cleanup.Message}. Remove it by hand.");
             }
 
@@ -365,8 +373,19 @@ public sealed class Stage3Installer
 
     private async Task<string> CheckDigestsAsync(Stage3Plan plan, string tarball, Stage3Digests digests, OperationContext ctx)
     {
-        var wantSha = digests.Find(Stage3Digests.Sha512, plan.FileName);
-        var wantB2 = digests.Find(Stage3Digests.Blake2b, plan.FileName);
+        string? wantSha, wantB2;
+        try
+        {
+            wantSha = digests.Find(Stage3Digests.Sha512, plan.FileName);
+            wantB2 = digests.Find(Stage3Digests.Blake2b, plan.FileName);
+        }
+        catch (FormatException ex)
+        {
+            // Two different hashes for one file: the DIGESTS contradict themselves.
+            throw new GentooImageException(ErrorKind.Stage3DigestMismatch,
+                $"'{plan.DigestsSource}' is inconsistent: {ex.Message}. Nothing was extracted; get the files from another mirror.", plan.DigestsSource, ex);
+        }
+
         if (wantSha is null)
         {
             throw new GentooImageException(ErrorKind.Stage3DigestsMissing,

@@ -25,6 +25,22 @@ Describe 'Initialize-CloudGuest' {
         (Get-BuildRoot $Root).History[-1].Step | Should -Be 'Initialize-CloudGuest'
     }
 
+    It 'never empties a host cache that Mount-BuildFilesystems bound into the root (-CleanPortage)' {
+        [GentooImage.TestSupport.FixtureGuestRoots]::CreateOpenRc($Root) | Out-Null
+        $cache = Join-Path $Dir 'host-distfiles'
+        New-Item -ItemType Directory $cache | Out-Null
+        Set-Content (Join-Path $cache 'gcc-14.tar.xz') 'shared host cache'
+        try {
+            Get-BuildRoot $Root | Mount-BuildFilesystems -DistfilesCache $cache -NoPortageTmpfs |
+                Initialize-CloudGuest -CleanPortage -WarningVariable warn -WarningAction SilentlyContinue | Out-Null
+        }
+        finally {
+            Dismount-BuildFilesystems -Path $Root -Force | Out-Null
+        }
+        Join-Path $cache 'gcc-14.tar.xz' | Should -Exist
+        ($warn -join "`n") | Should -Match '/var/cache/distfiles is a mount point'
+    }
+
     It 'detects a systemd root and writes wants/ links' {
         [GentooImage.TestSupport.FixtureGuestRoots]::CreateSystemd($Root) | Out-Null
         $out = Initialize-CloudGuest -Path $Root

@@ -93,4 +93,25 @@ public sealed class BuildRootStoreTests : IDisposable
 
     [Fact]
     public void RelativePathsAreRefused() => Assert.Throws<ArgumentException>(() => new BuildRoot("relative/path"));
+
+    [Fact]
+    public void SaveNeverWritesThroughASymlinkTheRootPlanted()
+    {
+        var victim = Path.Combine(_dir, "host-file");
+        File.WriteAllText(victim, "host data");
+        var root = Path.Combine(_dir, "root");
+        Directory.CreateDirectory(Path.Combine(root, "var/lib"));
+        // An absolute link inside the root means <root>/host-file to a chroot, never the host's path.
+        File.CreateSymbolicLink(Path.Combine(root, "var/lib/gentooimage"), "/elsewhere");
+        Directory.CreateDirectory(Path.Combine(root, "elsewhere"));
+        File.CreateSymbolicLink(Path.Combine(root, "elsewhere/state.json"), victim);
+
+        BuildRootStore.Save(new BuildRoot(root));
+
+        Assert.Equal("host data", File.ReadAllText(victim));
+        var state = Path.Combine(root, "elsewhere/state.json");
+        Assert.Null(new FileInfo(state).LinkTarget);
+        Assert.Contains("\"Path\"", File.ReadAllText(state), StringComparison.Ordinal);
+        Assert.Equal(root, BuildRootStore.Load(root).Path);
+    }
 }

@@ -179,4 +179,24 @@ public class Stage3RequestValidationTests
         var ex = await Assert.ThrowsAsync<GentooImage.Engine.Platform.GentooImageException>(() => new Stage3Installer().PlanAsync(r, GentooImage.Engine.Platform.OperationContext.None));
         Assert.Equal(GentooImage.Engine.Platform.ErrorKind.InvalidArgument, ex.Kind);
     }
+
+    [Fact]
+    public async Task ASymlinkToASystemDirectoryIsRefusedToo()
+    {
+        // -Force would otherwise empty /usr through the link.
+        var dir = Directory.CreateTempSubdirectory("gi-s3link-").FullName;
+        try
+        {
+            var link = Path.Combine(dir, "root");
+            File.CreateSymbolicLink(link, "/usr");
+            var r = new Stage3Request { RootPath = link, CacheDirectory = "/nonexistent", Force = true, Stage3 = "/nonexistent.tar.xz" };
+            var ex = await Assert.ThrowsAsync<GentooImage.Engine.Platform.GentooImageException>(() => new Stage3Installer().PlanAsync(r, GentooImage.Engine.Platform.OperationContext.None));
+            Assert.Equal(GentooImage.Engine.Platform.ErrorKind.InvalidArgument, ex.Kind);
+            Assert.Contains("/usr", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }

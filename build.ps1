@@ -462,7 +462,7 @@ function Invoke-Demo {
     Invoke-Build
     $work = Join-Path $Out 'demo'
     Write-Step "Demo: whole pipeline in $work"
-    $script = "& '$(Join-Path $Repo 'tests/Invoke-Demo.ps1')' -WorkDirectory '$work' | Format-List"
+    $script = "& '$(Join-Path $Repo 'tests/Invoke-Demo.ps1')' -WorkDirectory '$work'"
     $rc = Invoke-ChildPwsh @('-Command', $script)
     if ($rc) { throw "The demo failed ($rc)." }
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using GentooImage.Engine.Image;
 using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
 
@@ -84,39 +85,7 @@ public sealed class ImageInspector
     public async Task<DiskLayout> ReadLayoutAsync(string image, OperationContext ctx)
     {
         var r = (await RunAsync(ctx, "sfdisk", "--json", image).ConfigureAwait(false)).EnsureSuccess(ErrorKind.ToolFailed, "Reading the partition table");
-        return ParseLayout(r.StandardOutput);
-    }
-
-    internal static DiskLayout ParseLayout(string sfdiskJson)
-    {
-        using var doc = JsonDocument.Parse(sfdiskJson);
-        var table = doc.RootElement.GetProperty("partitiontable");
-        var label = table.GetProperty("label").GetString()!;
-        var id = table.TryGetProperty("id", out var idEl) ? idEl.GetString() ?? string.Empty : string.Empty;
-        var parts = new List<DiskPartition>();
-        if (table.TryGetProperty("partitions", out var list))
-        {
-            foreach (var p in list.EnumerateArray())
-            {
-                var node = p.GetProperty("node").GetString()!;
-                var number = int.Parse(Regex.Match(node, @"(\d+)$").Value, System.Globalization.CultureInfo.InvariantCulture);
-                var type = p.GetProperty("type").GetString()!;
-                string? partUuid = p.TryGetProperty("uuid", out var u) ? u.GetString() : null;
-                if (label == "dos")
-                {
-                    type = type.ToLowerInvariant();
-                    partUuid = $"{id.Replace("0x", string.Empty, StringComparison.OrdinalIgnoreCase).ToLowerInvariant().PadLeft(8, '0')}-{number:00}";
-                }
-                else
-                {
-                    type = type.ToUpperInvariant();
-                }
-
-                parts.Add(new DiskPartition(number, p.GetProperty("start").GetInt64(), p.GetProperty("size").GetInt64(), type, partUuid, label));
-            }
-        }
-
-        return new DiskLayout(label, id, parts);
+        return DiskLayout.Parse(r.StandardOutput);
     }
 
     private static ImageCheck CheckTable(DiskLayout layout, ImageExpectations expected)

@@ -494,16 +494,7 @@ public static class DiskImageBuilder
 
             Tool(new ProcessSpec("sfdisk", "--no-reread", "--no-tell-kernel", "-q", _tmp) { StandardInput = sb.ToString() }, "sfdisk");
             var json = Tool(new ProcessSpec("sfdisk", "--json", _tmp), "sfdisk --json").StandardOutput;
-            using var doc = JsonDocument.Parse(json);
-            var list = new List<(int, long, long)>();
-            foreach (var p in doc.RootElement.GetProperty("partitiontable").GetProperty("partitions").EnumerateArray())
-            {
-                var node = p.GetProperty("node").GetString()!;
-                var number = int.Parse(node[_tmp.Length..], CultureInfo.InvariantCulture);
-                list.Add((number, p.GetProperty("start").GetInt64(), p.GetProperty("size").GetInt64()));
-            }
-
-            return list;
+            return DiskLayout.Parse(json).Partitions.Select(p => (p.Number, p.StartSector, p.Sectors)).ToList();
         }
 
         private void StageRoot()

@@ -1,4 +1,5 @@
 using GentooImage.Engine.Boot;
+using GentooImage.Engine.Image;
 using GentooImage.Engine.Platform;
 using GentooImage.TestSupport;
 
@@ -17,7 +18,7 @@ public sealed class ImageInspectorTests : IDisposable
             {"partitiontable": {"label": "dos", "id": "0x0a1b2c3d", "device": "x.img", "unit": "sectors", "sectorsize": 512,
              "partitions": [{"node": "x.img1", "start": 2048, "size": 4096, "type": "83", "bootable": true}]}}
             """;
-        var layout = ImageInspector.ParseLayout(json);
+        var layout = DiskLayout.Parse(json);
         var root = Assert.IsType<DiskPartition>(layout.Root);
         Assert.Equal("0a1b2c3d-01", root.PartUuid);
         Assert.Equal(2048 * 512, root.Offset);
@@ -34,7 +35,7 @@ public sealed class ImageInspectorTests : IDisposable
                {"node": "x.img2", "start": 4096, "size": 8192, "type": "c12a7328-f81f-11d2-ba4b-00a0c93ec93b", "uuid": "B"},
                {"node": "x.img3", "start": 12288, "size": 8192, "type": "0FC63DAF-8483-4772-8E79-3D69D8477DE4", "uuid": "C"}]}}
             """;
-        var layout = ImageInspector.ParseLayout(json);
+        var layout = DiskLayout.Parse(json);
         Assert.Equal(1, layout.BiosBoot!.Number);
         Assert.Equal(2, layout.Esp!.Number);
         Assert.Equal("C", layout.Root!.PartUuid);

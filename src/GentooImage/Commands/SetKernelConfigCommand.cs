@@ -90,7 +90,8 @@ public sealed class SetKernelConfigCommand : BuildRootCmdletBase
             return;
         }
 
-        var root = ResolveBuildRoot();
+        using var lease = OpenBuildRoot(BuildRootAccess.Change);
+        var root = lease.Root!;
         var action = DistKernel ? "Write a dist-kernel config fragment" : "Merge kernel options into the root's kernel tree and verify them";
         if (!ShouldProcess(root.Path, action))
         {

@@ -45,15 +45,12 @@ public static class GentooChroot
     /// Runs the script; returns the root with the run recorded in its History (script SHA-256, exit
     /// code, duration, log path). Non-zero exit: <see cref="ErrorKind.ChrootScriptFailed"/>.
     /// </summary>
-    public static BuildRoot Invoke(BuildRoot root, ChrootOptions options, OperationContext ctx)
+    /// <summary>
+    /// Checks the request without changing anything (so -WhatIf refuses what the run refuses):
+    /// the root's path, the log path, the environment names. Returns the canonical root and log paths.
+    /// </summary>
+    public static (string RootPath, string? LogPath) Check(BuildRoot root, ChrootOptions options)
     {
-        Privilege.RequireRoot(Step, "chroot(2) and PID namespaces need CAP_SYS_ADMIN");
-        if (!Directory.Exists(root.Path))
-        {
-            throw new GentooImageException(ErrorKind.BuildRootNotFound,
-                $"The build root '{root.Path}' does not exist. Create it with New-Stage3Root, or pass the path of an existing root directory.", root.Path);
-        }
-
         var rootPath = BuildRootGuard.Demand(root);
         var userLog = options.LogPath is null ? null : HostPathPolicy.CheckOutputFile(options.LogPath, "LogPath", HostPathUse.Log, options.AppendLog, "use -Append to add to it");
         foreach (var key in options.Environment.Keys)
@@ -64,6 +61,20 @@ public static class GentooChroot
                     $"'{key}' is not a valid environment variable name. Use letters, digits and '_' (not starting with a digit).", key);
             }
         }
+
+        return (rootPath, userLog);
+    }
+
+    public static BuildRoot Invoke(BuildRoot root, ChrootOptions options, OperationContext ctx)
+    {
+        Privilege.RequireRoot(Step, "chroot(2) and PID namespaces need CAP_SYS_ADMIN");
+        if (!Directory.Exists(root.Path))
+        {
+            throw new GentooImageException(ErrorKind.BuildRootNotFound,
+                $"The build root '{root.Path}' does not exist. Create it with New-Stage3Root, or pass the path of an existing root directory.", root.Path);
+        }
+
+        var (rootPath, userLog) = Check(root, options);
 
         if (!options.AllowUnmounted && !IsMounted(root, rootPath))
         {

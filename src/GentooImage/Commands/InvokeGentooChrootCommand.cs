@@ -100,6 +100,7 @@ public sealed class InvokeGentooChrootCommand : BuildRootCmdletBase
             Timeout = TimeoutSec > 0 ? TimeSpan.FromSeconds(TimeoutSec) : null,
         };
 
+        RunEngine("Checking the chroot request", root.Path, _ => GentooChroot.Check(root, options));
         var description = $"Run in '{root.Path}' with chroot ({Shell ?? "/bin/bash or /bin/sh"}) the script:\n{GentooChroot.ScriptFile(options)}";
         if (!ShouldProcess(description, $"Run a script in '{root.Path}'?", "Invoke-GentooChroot"))
         {

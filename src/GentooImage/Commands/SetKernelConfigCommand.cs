@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Management.Automation;
 using GentooImage.Engine.Kernel;
 using GentooImage.Engine.Model;
+using GentooImage.Engine.Platform;
 
 namespace GentooImage.Commands;
 
@@ -80,7 +81,8 @@ public sealed class SetKernelConfigCommand : BuildRootCmdletBase
 
         if (ParameterSetName == ConfigPathSet)
         {
-            var config = ResolvePath(ConfigPath);
+            var given = ResolvePath(ConfigPath);
+            var config = RunEngine("Set-KernelConfig", given, _ => HostPathPolicy.CheckKernelConfigFile(given, nameof(ConfigPath)));
             if (!ShouldProcess(config, "Merge kernel options and verify them"))
             {
                 return;

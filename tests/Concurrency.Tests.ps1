@@ -74,10 +74,28 @@ Describe 'Two sessions on one root' {
         @((Get-BuildRoot $Root).History | Where-Object Step -eq 'Invoke-GentooChroot').Count | Should -Be ($before + $ok)
     }
 
-    It 'Initialize-CloudGuest and Set-KernelConfig: one proceeds, the other is refused' {
-        foreach ($i in 1..$Rounds) {
-            Invoke-Race { param($n, $r) Initialize-CloudGuest -Path $r -Confirm:$false } $Root | Should -Be $Expected
-            Invoke-Race { param($n, $r) Set-KernelConfig -Path $r -Preset Virtio -DistKernel -WarningAction SilentlyContinue } $Root | Should -Be $Expected
+    It 'Initialize-CloudGuest and Set-KernelConfig: never both at once, and History has every run' {
+        # These take milliseconds once the root is set up, so the second session may find the
+        # lock already free: then both proceed, one after the other, which History must show.
+        foreach ($step in 'Initialize-CloudGuest', 'Set-KernelConfig') {
+            $before = @((Get-BuildRoot $Root).History | Where-Object Step -eq $step).Count
+            $ok = 0
+            foreach ($i in 1..$Rounds) {
+                $r = if ($step -eq 'Initialize-CloudGuest') {
+                    Invoke-Race { param($n, $r) Initialize-CloudGuest -Path $r -Confirm:$false } $Root
+                } else {
+                    Invoke-Race { param($n, $r) Set-KernelConfig -Path $r -Preset Virtio -DistKernel -WarningAction SilentlyContinue } $Root
+                }
+                $r | Should -BeIn @('ok', 'BuildRootLocked')
+                $r | Should -Contain 'ok'
+                $ok += @($r | Where-Object { $_ -eq 'ok' }).Count
+            }
+            $runs = @((Get-BuildRoot $Root).History | Where-Object Step -eq $step | Select-Object -Skip $before)
+            $runs.Count | Should -Be $ok
+            for ($k = 1; $k -lt $runs.Count; $k++) {
+                # Serialized: each run starts after the one before it ended.
+                $runs[$k].Start | Should -BeGreaterOrEqual ($runs[$k - 1].Start + $runs[$k - 1].Duration)
+            }
         }
     }
 
@@ -100,26 +118,26 @@ Describe 'Two sessions on one root' {
         }
     }
 
-    It 'two processes: one mounts, the other names the holder' {
-        $go = Join-Path $Dir 'go'
-        $cmd = "Import-Module '$ModuleManifest'; while (-not (Test-Path '$go')) { Start-Sleep -Milliseconds 20 }; " +
-            "try { Mount-BuildFilesystems -Path '$Root' -NoPortageTmpfs | Out-Null; 'ok' } catch { `$_.FullyQualifiedErrorId + ' ' + `$_.Exception.Message }"
-        $jobs = 1..2 | ForEach-Object { Start-ThreadJob { param($c) & dotnet pwsh -NoProfile -NonInteractive -Command $c 2>&1 } -ArgumentList $cmd }
-        Start-Sleep -Seconds 1
-        # Both processes must be waiting (module imported) before they are released.
-        $deadline = (Get-Date).AddSeconds(90)
-        while ((Get-Date) -lt $deadline -and @(Get-Process -Name dotnet -ErrorAction SilentlyContinue | Where-Object { $_.CommandLine -like "*$go*" }).Count -lt 2) { Start-Sleep -Milliseconds 200 }
-        Start-Sleep -Seconds 8
-        New-Item -ItemType File $go | Out-Null
-        $answers = @($jobs | Receive-Job -Wait -AutoRemoveJob | ForEach-Object { "$_" }) | Sort-Object
+    It 'two processes: the second is refused at once, naming the first one''s pid and cmdlet' {
+        # Process A holds the root (a chroot script that sleeps); this process is B.
+        $lockFile = [GentooImage.Engine.Platform.RootLock]::FileFor($Root)
+        $cmd = "Import-Module '$ModuleManifest'; Invoke-GentooChroot -Path '$Root' -Script 'sleep 6' -AllowUnmounted | Out-Null; 'A done'"
+        $a = Start-Process -FilePath dotnet -ArgumentList @('pwsh', '-NoProfile', '-NonInteractive', '-Command', $cmd) -PassThru -RedirectStandardOutput (Join-Path $Dir 'a.out')
         try {
-            $answers[0] | Should -Match '^BuildRootLocked,.*in use by another GentooImage operation: pid \d+ \(Mount-BuildFilesystems'
-            $answers[1] | Should -Be 'ok'
-            @(Get-MountsBelow $Root | Where-Object MountPoint -eq "$Root/proc").Count | Should -Be 1
+            $deadline = (Get-Date).AddSeconds(120)
+            while ((Get-Date) -lt $deadline -and -not ((Test-Path $lockFile) -and ([GentooImage.Engine.Platform.RootLock]::Holder($lockFile) -match "pid $($a.Id) "))) { Start-Sleep -Milliseconds 100 }
+            $err = { Mount-BuildFilesystems -Path $Root -NoPortageTmpfs } | Should -Throw -ErrorId 'BuildRootLocked,GentooImage.Commands.MountBuildFilesystemsCommand' -PassThru
+            $err.Exception.Message | Should -Match "in use by another GentooImage operation: pid $($a.Id) \(Invoke-GentooChroot, since .*command line: .*pwsh"
+            (Get-MountsBelow $Root).Count | Should -Be 0
+            $a.WaitForExit(120000) | Should -BeTrue
+            Get-Content (Join-Path $Dir 'a.out') | Should -Be 'A done'
         }
         finally {
-            Dismount-BuildFilesystems -Path $Root | Out-Null
+            if (-not $a.HasExited) { $a.Kill($true) }
         }
+        # Released with its holder: B gets it now.
+        Mount-BuildFilesystems -Path $Root -NoPortageTmpfs | Out-Null
+        Dismount-BuildFilesystems -Path $Root | Out-Null
     }
 }
 

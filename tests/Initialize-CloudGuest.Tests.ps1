@@ -103,10 +103,15 @@ Describe 'Initialize-CloudGuest' {
             Should -Throw -ErrorId 'InvalidArgument,GentooImage.Commands.InitializeCloudGuestCommand'
     }
 
-    It 'reports a missing root as BuildRootNotFound and an unknown init as GuestConfigFailed' {
+    It 'reports a missing root as BuildRootNotFound, a plain directory as NotABuildRoot and an unknown init as GuestConfigFailed' {
         { Initialize-CloudGuest -Path "$Dir/missing" -ErrorAction Stop } |
             Should -Throw -ErrorId 'BuildRootNotFound,GentooImage.Commands.InitializeCloudGuestCommand'
         New-Item -ItemType Directory "$Root/etc" | Out-Null
+        { Initialize-CloudGuest -Path $Root -ErrorAction Stop } |
+            Should -Throw -ErrorId 'NotABuildRoot,GentooImage.Commands.InitializeCloudGuestCommand'
+        Test-Path "$Root/var" | Should -BeFalse
+        # A root the module knows (it has state) but whose init cannot be told.
+        [GentooImage.Engine.Model.BuildRootStore]::Save([GentooImage.Engine.Model.BuildRoot]::new($Root))
         { Initialize-CloudGuest -Path $Root -ErrorAction Stop } |
             Should -Throw -ErrorId 'GuestConfigFailed,GentooImage.Commands.InitializeCloudGuestCommand'
     }

@@ -56,7 +56,8 @@ $image = Join-Path $WorkDir 'out.img'
 # Warm up (module, runspace caches; the module's lock directory, its one legitimate host
 # directory), then take the baseline of what is allowed to exist.
 Get-BuildRoot -Path $root | Out-Null
-New-Item -ItemType Directory -Path ([GentooImage.Engine.Platform.RootLock]::Directory) -Force | Out-Null
+# One lock taken and released: the overlay copies the lock directory up now, not during a case.
+[GentooImage.Engine.Platform.RootLock]::Acquire((Join-Path $WorkDir 'warm-up'), 'warm-up', [TimeSpan]::Zero, [Threading.CancellationToken]::None).Dispose()
 $rootBefore = @(Get-ChildItem -LiteralPath $root -Recurse -Force | ForEach-Object FullName)
 $upperBefore = @(Get-UpperState)
 $mountsBefore = @(Get-MountKeys)

@@ -40,6 +40,20 @@ public sealed partial class RootLock : IDisposable
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     private static partial int FlockNative(int fd, int operation);
 
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int OpenNative(string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
+    private static partial nint PwriteNative(int fd, ReadOnlySpan<byte> buffer, nint count, long offset);
+
+    [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
+    private static partial nint PreadNative(int fd, Span<byte> buffer, nint count, long offset);
+
+    private const int O_RDWR = 2;
+    private const int O_CREAT = 0x40;
+    private const int O_NOFOLLOW = 0x20000;
+    private const int O_CLOEXEC = 0x80000;
+
     /// <summary>The lock file for a canonical root path.</summary>
     public static string FileFor(string canonicalRoot)
     {
@@ -59,8 +73,16 @@ public sealed partial class RootLock : IDisposable
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
-            var handle = File.OpenHandle(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-            var fd = (int)handle.DangerousGetHandle();
+            // open(2) directly: .NET's FileStream takes flock(LOCK_SH) of its own on Unix, which
+            // would collide with ours and fail with a sharing violation instead of waiting its turn.
+            var fd = OpenNative(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0x1A4 /* 0644 */);
+            if (fd < 0)
+            {
+                var openErrno = Marshal.GetLastPInvokeError();
+                throw new GentooImageException(ErrorKind.BuildRootLocked, $"Cannot open the lock file '{file}' for '{canonicalRoot}': {LibC.StrError(openErrno)}.", canonicalRoot);
+            }
+
+            var handle = new SafeFileHandle(fd, ownsHandle: true);
             if (FlockNative(fd, LOCK_EX | LOCK_NB) == 0)
             {
                 // The file may have been unlinked by the previous holder between our open and
@@ -100,15 +122,18 @@ public sealed partial class RootLock : IDisposable
     /// <summary>Who holds the lock, as its holder wrote it, or a plain description when it wrote nothing yet.</summary>
     public static string Holder(string lockFile)
     {
-        try
-        {
-            var text = File.ReadAllText(lockFile).Trim();
-            return text.Length == 0 ? "a process that is just starting" : text.Replace('\n', ' ');
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        // Raw read(2): a .NET FileStream would try a shared flock of its own and fail on the holder's.
+        var fd = OpenNative(lockFile, 0 /* O_RDONLY */ | O_CLOEXEC | O_NOFOLLOW, 0);
+        if (fd < 0)
         {
             return "a process whose details cannot be read";
         }
+
+        using var handle = new SafeFileHandle(fd, ownsHandle: true);
+        var buffer = new byte[1024];
+        var n = PreadNative(fd, buffer, buffer.Length, 0);
+        var text = n > 0 ? Encoding.UTF8.GetString(buffer, 0, (int)n).Trim() : string.Empty;
+        return text.Length == 0 ? "a process that is just starting" : text.Replace('\n', ' ');
     }
 
     public void Dispose()
@@ -157,7 +182,7 @@ public sealed partial class RootLock : IDisposable
         Array.Fill(bytes, (byte)' ');
         var used = Encoding.UTF8.GetBytes(text.Length > 900 ? text[..900] : text, bytes);
         bytes[used] = (byte)'\n';
-        RandomAccess.Write(_handle!, bytes, 0);
+        PwriteNative((int)_handle!.DangerousGetHandle(), bytes, bytes.Length, 0);
     }
 
     private static bool SameFile(SafeFileHandle handle, (ulong Device, ulong Inode) path) =>

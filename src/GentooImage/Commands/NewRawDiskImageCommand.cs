@@ -79,8 +79,9 @@ public sealed class NewRawDiskImageCommand : GentooCmdletBase
         var rootArg = ParameterSetName == InputObjectSet ? InputObject.Path : ResolvePath(RootPath);
         using var lease = OpenRoot(rootArg);
 
-        // A root without a state file stays plain: history is only kept for roots that have one.
-        var buildRoot = lease.Root is { } r && File.Exists(r.StatePath) ? r : null;
+        // A piped BuildRoot records the step; a -RootPath without a state file stays plain (no
+        // state file is written into it).
+        var buildRoot = ParameterSetName == InputObjectSet || (lease.Root is { } r && File.Exists(r.StatePath)) ? lease.Root : null;
         var request = new DiskImageRequest
         {
             RootPath = lease.Path,

@@ -6,7 +6,10 @@
     Bootstrap  installs the Debian packages the module and its tests need (only the missing ones)
                and Pester 6.2.0 from NuGet into .tools/ (git-ignored).
     Build      builds the solution and lays the module out in out/GentooImage (importable by path,
-               and by name with out/ on PSModulePath), with MAML help generated from src/help.
+               and by name with out/ on PSModulePath), with MAML help generated from src/help, the
+               about_GentooImage topic, and release notes from CHANGELOG.md in the manifest.
+    Package    Build, then out/packages/GentooImage.<version>.nupkg (Compress-PSResource), ready for
+               Publish-PSResource -NupkgPath and Install-PSResource.
     Test       Bootstrap + Build, then the xunit projects and Pester (in a child pwsh), a host mount
                table check around the whole run, and one final line 'N passed, N failed'.
     Bench      runs tests/Bench/*.Bench.ps1 (module import time and each stage against its standard tool).
@@ -19,7 +22,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Bootstrap', 'Build', 'Test', 'Bench', 'Demo', 'Clean', 'Help')]
+    [ValidateSet('Bootstrap', 'Build', 'Package', 'Test', 'Bench', 'Demo', 'Clean', 'Help')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -29,7 +32,13 @@ param(
     [string[]] $PesterPath,
 
     # Test: an xunit --filter expression; skips Pester when given alone.
-    [string] $XunitFilter
+    [string] $XunitFilter,
+
+    # Package: package the module already built in out/GentooImage instead of building it first.
+    [switch] $NoBuild,
+
+    # Package: where the .nupkg goes (default out/packages).
+    [string] $PackageDirectory
 )
 
 $ErrorActionPreference = 'Stop'
@@ -146,7 +155,7 @@ function Invoke-Build {
     foreach ($f in 'GentooImage.dll', 'GentooImage.pdb', 'GentooImage.Engine.dll', 'GentooImage.Engine.pdb', 'GentooImage.deps.json', 'GentooImage.Format.ps1xml') {
         Copy-Item (Join-Path $bin $f) $ModuleOut
     }
-    Copy-Item (Join-Path $Repo 'GentooImage.psd1') $ModuleOut
+    Write-BuiltManifest (Join-Path $ModuleOut 'GentooImage.psd1')
 
     $support = Join-Path $Out 'TestSupport'
     if (Test-Path $support) { Remove-Item -Recurse -Force $support }
@@ -155,7 +164,49 @@ function Invoke-Build {
     Write-Step 'Help: MAML from src/help'
     $rc = Invoke-ChildPwsh @('-File', (Join-Path $Repo 'build.ps1'), '-Task', 'Help')
     if ($rc) { throw "Help generation failed ($rc)." }
+    # Conceptual help (Get-Help about_GentooImage): plain text beside the MAML.
+    Copy-Item (Join-Path $Repo 'src/help/en-US/about_*.help.txt') (Join-Path $ModuleOut 'en-US')
     Write-Host "Module: $ModuleOut"
+}
+
+function Get-ChangelogSection([string] $Version) {
+    # The text under '## [<Version>]' in CHANGELOG.md, up to the next '## ' heading.
+    $lines = Get-Content (Join-Path $Repo 'CHANGELOG.md')
+    $start = -1
+    for ($i = 0; $i -lt $lines.Count; $i++) {
+        if ($lines[$i] -match "^## \[?$([regex]::Escape($Version))\]?(\s|$)") { $start = $i; break }
+    }
+    if ($start -lt 0) { throw "CHANGELOG.md has no section '## [$Version]' for the manifest's ModuleVersion." }
+    $body = for ($i = $start + 1; $i -lt $lines.Count -and $lines[$i] -notmatch '^## '; $i++) { $lines[$i] }
+    "$($lines[$start].Substring(3).Trim())`n$(($body -join "`n").Trim())"
+}
+
+function Write-BuiltManifest([string] $Target) {
+    # The source manifest with PSData.ReleaseNotes set to the CHANGELOG.md section of its version.
+    $source = Join-Path $Repo 'GentooImage.psd1'
+    $version = (Import-PowerShellDataFile $source).ModuleVersion
+    $notes = (Get-ChangelogSection $version) -replace "'", "''"
+    $text = Get-Content -Raw $source
+    $pattern = "(?m)^(\s*ReleaseNotes\s*=\s*)'[^']*'"
+    if ($text -notmatch $pattern) { throw "$source has no single-quoted ReleaseNotes line to fill in." }
+    $text = [regex]::Replace($text, $pattern, { param($m) $m.Groups[1].Value + "'" + $notes + "'" })
+    [IO.File]::WriteAllText($Target, $text, [Text.UTF8Encoding]::new($false))
+}
+
+function Invoke-Package {
+    # A .nupkg of the built module, as Publish-PSResource would upload it: what Install-PSResource
+    # installs from any repository (a folder, a NuGet feed, the PowerShell Gallery).
+    if (-not $NoBuild) { Invoke-Build }
+    if (-not (Test-Path (Join-Path $ModuleOut 'GentooImage.dll'))) { throw "The module is not built ($ModuleOut); run without -NoBuild." }
+    $packages = if ($PackageDirectory) { [IO.Path]::GetFullPath($PackageDirectory, (Get-Location).Path) } else { Join-Path $Out 'packages' }
+    if (Test-Path $packages) { Remove-Item -Recurse -Force $packages }
+    New-Item -ItemType Directory -Force $packages | Out-Null
+    Write-Step 'Package: Compress-PSResource (PSResourceGet)'
+    Import-Module Microsoft.PowerShell.PSResourceGet -ErrorAction Stop
+    Compress-PSResource -Path $ModuleOut -DestinationPath $packages
+    $nupkg = Get-ChildItem $packages -Filter '*.nupkg' | Select-Object -First 1
+    if (-not $nupkg) { throw "Compress-PSResource wrote no .nupkg into $packages." }
+    Write-Host "Package: $($nupkg.FullName)"
 }
 
 #region Help generation (MAML from src/help/en-US/<Verb-Noun>.md and the cmdlets' own metadata)
@@ -223,6 +274,17 @@ function Read-HelpMarkdown([string] $Path) {
     $help
 }
 
+function Get-ParameterValueSet([System.Management.Automation.ParameterMetadata] $Parameter) {
+    # A parameter's accepted values: its ValidateSet, else the names of its enum type (or element type).
+    $validate = $Parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] } | Select-Object -First 1
+    if ($validate) { return @($validate.ValidValues) }
+    $t = $Parameter.ParameterType
+    if ($t.IsArray) { $t = $t.GetElementType() }
+    $t = [Nullable]::GetUnderlyingType($t) ?? $t
+    if ($t.IsEnum) { return @([Enum]::GetNames($t)) }
+    @()
+}
+
 function New-MamlHelp {
     $manifest = Join-Path $ModuleOut 'GentooImage.psd1'
     $module = Import-Module $manifest -PassThru -Force
@@ -278,6 +340,21 @@ function New-MamlHelp {
             $w.WriteAttributeString('aliases', $(if ($p.Aliases.Count) { $p.Aliases -join ', ' } else { 'none' }))
             $w.WriteElementString('maml', 'name', $maml, $p.Name)
             Desc @($h.Parameters[$p.Name])
+            # The values Get-Help shows as {A | B} in the syntax: a ValidateSet's, else an enum's
+            # (what Get-Command -Syntax shows). Each is a parameterValue inside the group; bare text
+            # in the group renders as an empty set, {}.
+            $values = @(Get-ParameterValueSet $p)
+            if ($values.Count -and -not $Full) {
+                $w.WriteStartElement('command', 'parameterValueGroup', $cmd)
+                foreach ($v in $values) {
+                    $w.WriteStartElement('command', 'parameterValue', $cmd)
+                    $w.WriteAttributeString('required', 'false')
+                    $w.WriteAttributeString('variableLength', 'false')
+                    $w.WriteString($v)
+                    $w.WriteEndElement()
+                }
+                $w.WriteEndElement()
+            }
             if ($p.ParameterType -ne [switch]) {
                 $w.WriteStartElement('command', 'parameterValue', $cmd)
                 $w.WriteAttributeString('required', 'true')
@@ -288,11 +365,7 @@ function New-MamlHelp {
             $w.WriteStartElement('dev', 'type', $dev)
             $w.WriteElementString('maml', 'name', $maml, (TypeName $p.ParameterType))
             $w.WriteEndElement()
-            $validate = $p.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] } | Select-Object -First 1
             if ($Full) { $w.WriteElementString('dev', 'defaultValue', $dev, 'None') }
-            if ($validate -and -not $Full) {
-                foreach ($v in $validate.ValidValues) { $w.WriteElementString('command', 'parameterValueGroup', $cmd, $v) }
-            }
             $w.WriteEndElement()
         }
 
@@ -470,6 +543,7 @@ function Invoke-Demo {
 switch ($Task) {
     'Bootstrap' { Invoke-Bootstrap }
     'Build' { Invoke-Build }
+    'Package' { Invoke-Package }
     'Help' { New-MamlHelp }
     'Test' { Invoke-Test }
     'Bench' { Invoke-Bench }

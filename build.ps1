@@ -94,14 +94,21 @@ function Invoke-Native {
 
 function Invoke-ChildPwsh {
     # A fresh pwsh from the same local tool, so the just-built DLL is loaded and nothing is locked.
+    # It shares this console (its output is not piped through this process), so on a terminal its
+    # Write-Progress bars show (the kernel build, downloads, the boot); with output redirected (CI,
+    # a log) the module writes a progress line every 30 s instead.
     param([Parameter(Mandatory)] [string[]] $Arguments)
-    Push-Location $Repo
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    $psi.WorkingDirectory = $Repo
+    $psi.UseShellExecute = $false
+    foreach ($a in @('pwsh', '-NoProfile', '-NonInteractive') + $Arguments) { $psi.ArgumentList.Add($a) }
+    $child = [System.Diagnostics.Process]::Start($psi)
     try {
-        & dotnet pwsh -NoProfile -NonInteractive @Arguments | Out-Host
-        return $LASTEXITCODE
+        $child.WaitForExit()
+        return $child.ExitCode
     }
     finally {
-        Pop-Location
+        $child.Dispose()
     }
 }
 

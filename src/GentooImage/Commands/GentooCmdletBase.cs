@@ -30,6 +30,7 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
         // growing memory.
         using var queue = new BlockingCollection<Action>(boundedCapacity: 4096);
         var activities = new HashSet<int>();
+        var heartbeat = NewHeartbeat();
         void Post(Action action)
         {
             try
@@ -44,7 +45,7 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
 
         var context = new OperationContext(
             _cancel.Token,
-            new QueueProgress(Post, this, activities),
+            new QueueProgress(Post, this, activities, heartbeat),
             m => Post(() => WriteVerbose(m)),
             m => Post(() => WriteWarning(m)),
             (m, tag) => Post(() => WriteInformation(new InformationRecord(m, tag) { Tags = { tag } })));
@@ -63,9 +64,19 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
 
         try
         {
-            foreach (var action in queue.GetConsumingEnumerable())
+            while (!queue.IsCompleted)
             {
-                action();
+                // Wakes up at least once a second, so a long wait with no new report still gets its
+                // progress line in a log.
+                if (queue.TryTake(out var action, 1000))
+                {
+                    action();
+                }
+
+                if (heartbeat?.Due(DateTime.UtcNow) is { } line)
+                {
+                    Host.UI.WriteLine(line);
+                }
             }
         }
         catch (PipelineStoppedException)
@@ -90,6 +101,22 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
             ThrowTerminatingError(ErrorRecords.From(ex, target));
             throw; // unreachable: ThrowTerminatingError always throws
         }
+    }
+
+    /// <summary>
+    /// Progress lines for runs without an interactive console: pwsh draws no Write-Progress when its
+    /// output is redirected (CI, a log file), so there a line is written every 30 s
+    /// (GENTOOIMAGE_PROGRESS_INTERVAL seconds; 0 for none) while an engine activity runs.
+    /// </summary>
+    private ProgressHeartbeat? NewHeartbeat()
+    {
+        if (Host.Name != "ConsoleHost" || !Console.IsOutputRedirected)
+        {
+            return null;
+        }
+
+        var interval = ProgressHeartbeat.IntervalFromEnvironment(Environment.GetEnvironmentVariable(ProgressHeartbeat.IntervalVariable));
+        return interval is null ? null : new ProgressHeartbeat(interval.Value, DateTime.UtcNow);
     }
 
     /// <summary>Runs engine work that returns nothing.</summary>
@@ -136,12 +163,14 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
         private readonly Action<Action> _post;
         private readonly GentooCmdletBase _cmdlet;
         private readonly HashSet<int> _activities;
+        private readonly ProgressHeartbeat? _heartbeat;
 
-        public QueueProgress(Action<Action> post, GentooCmdletBase cmdlet, HashSet<int> activities)
+        public QueueProgress(Action<Action> post, GentooCmdletBase cmdlet, HashSet<int> activities, ProgressHeartbeat? heartbeat)
         {
             _post = post;
             _cmdlet = cmdlet;
             _activities = activities;
+            _heartbeat = heartbeat;
         }
 
         public void Report(ProgressReport value) => _post(() =>
@@ -160,6 +189,7 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
                 _activities.Add(value.ActivityId);
             }
 
+            _heartbeat?.Observe(value, DateTime.UtcNow);
             _cmdlet.WriteProgress(record);
         });
     }

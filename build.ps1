@@ -85,10 +85,36 @@ function Write-Step([string] $Message) {
 }
 
 function Invoke-Native {
+    # Runs a tool on this console (its output unbuffered, as if typed) and shows that it is still
+    # working: a progress bar with the elapsed time on a terminal, and a line every 30 s when the
+    # output is redirected (CI, a log), where pwsh draws no progress.
     param([Parameter(Mandatory)] [string] $File, [string[]] $Arguments = @(), [switch] $AllowFailure)
-    & $File @Arguments
-    if ($LASTEXITCODE -and -not $AllowFailure) {
-        throw "'$File $($Arguments -join ' ')' failed with exit code $LASTEXITCODE."
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($File)
+    $psi.UseShellExecute = $false
+    foreach ($a in $Arguments) { $psi.ArgumentList.Add($a) }
+    $what = "$File $(@($Arguments | Select-Object -First 2) -join ' ')"
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    $child = [System.Diagnostics.Process]::Start($psi)
+    try {
+        $nextLine = 30
+        while (-not $child.WaitForExit(1000)) {
+            $elapsed = [int] $watch.Elapsed.TotalSeconds
+            Write-Progress -Activity $what -Status ('{0} min {1:00} s' -f [int][math]::Floor($elapsed / 60), ($elapsed % 60))
+            if ([Console]::IsOutputRedirected -and $elapsed -ge $nextLine) {
+                Write-Host ('[{0:HH:mm:ss}] {1}: still running ({2} min {3:00} s)' -f (Get-Date), $what, [int][math]::Floor($elapsed / 60), ($elapsed % 60))
+                $nextLine += 30
+            }
+        }
+        $child.WaitForExit()
+        Write-Progress -Activity $what -Completed
+        $code = $child.ExitCode
+    }
+    finally {
+        if (-not $child.HasExited) { $child.Kill($true) }
+        $child.Dispose()
+    }
+    if ($code -and -not $AllowFailure) {
+        throw "'$File $($Arguments -join ' ')' failed with exit code $code."
     }
 }
 
@@ -470,7 +496,7 @@ function Invoke-Test {
             $args = @('test', (Join-Path $Repo "tests/$project"), '-c', $Configuration, '--no-build', '-nologo',
                 '--logger', "trx;LogFileName=$trx", '--logger', 'console;verbosity=normal', '--results-directory', $TestResults)
             if ($XunitFilter) { $args += @('--filter', $XunitFilter) }
-            & dotnet @args
+            Invoke-Native dotnet $args -AllowFailure
             $counts = Read-TrxCounts (Join-Path $TestResults $trx)
             if ($null -eq $counts) {
                 Write-Warning "$project produced no results: counted as one failure."

@@ -40,6 +40,19 @@ public class ProgressHeartbeatTests
         Assert.Null(hb.Due(T0.AddMinutes(5)));
     }
 
+    [Fact]
+    public void StaleReportsGetTheirElapsedTimeForAConsoleRefresh()
+    {
+        var hb = new ProgressHeartbeat(TimeSpan.FromSeconds(30), T0);
+        hb.Observe(new ProgressReport("Writing the disk image", "mkfs.ext4 -d", 40), T0);
+        hb.Observe(new ProgressReport("Staging the root", "usr", -1, 1), T0.AddSeconds(9));
+        var stale = hb.Stale(T0.AddSeconds(10), TimeSpan.FromSeconds(2));
+        var report = Assert.Single(stale);
+        Assert.Equal("mkfs.ext4 -d (10 s)", report.Status);
+        Assert.Equal(40, report.PercentComplete);
+        Assert.Equal(2, hb.Stale(T0.AddSeconds(12), TimeSpan.FromSeconds(2)).Count);
+    }
+
     [Theory]
     [InlineData(null, 30)]
     [InlineData("", 30)]

@@ -3,10 +3,11 @@ using System.Globalization;
 namespace GentooImage.Engine.Platform;
 
 /// <summary>
-/// Progress for runs that nobody watches on a console (CI, output redirected to a log), where
-/// Write-Progress shows nothing: it remembers the latest <see cref="ProgressReport"/> of each
-/// activity and, once every <see cref="Interval"/> while an activity is running, gives one line
-/// saying what is happening and for how long, so a log never goes quiet during a long wait.
+/// Keeps long waits visibly alive. It remembers the latest <see cref="ProgressReport"/> of each
+/// running activity. For runs that nobody watches on a console (CI, output redirected to a log),
+/// where Write-Progress shows nothing, it gives one line every <see cref="Interval"/> saying what is
+/// happening and for how long (<see cref="Due"/>); on a console it gives the reports that went quiet
+/// with their elapsed time, to refresh the progress bar (<see cref="Stale"/>).
 /// </summary>
 public sealed class ProgressHeartbeat
 {
@@ -16,7 +17,7 @@ public sealed class ProgressHeartbeat
     /// <summary>The default interval: a line every 30 seconds.</summary>
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(30);
 
-    private readonly Dictionary<int, (ProgressReport Report, DateTime Since)> _running = new();
+    private readonly Dictionary<int, (ProgressReport Report, DateTime Since, DateTime Last)> _running = new();
     private DateTime _lastLine;
 
     public ProgressHeartbeat(TimeSpan interval, DateTime start)
@@ -57,9 +58,20 @@ public sealed class ProgressHeartbeat
         }
 
         _running[report.ActivityId] = _running.TryGetValue(report.ActivityId, out var known) && known.Report.Activity == report.Activity
-            ? (report, known.Since)
-            : (report, now);
+            ? (report, known.Since, now)
+            : (report, now, now);
     }
+
+    /// <summary>
+    /// For a console: the running activities whose last report is at least <paramref name="age"/>
+    /// old, with the time since the activity began added to their status, so a step that reports
+    /// nothing for a while (mkfs, make) still shows that it is alive.
+    /// </summary>
+    public IReadOnlyList<ProgressReport> Stale(DateTime now, TimeSpan age) =>
+        _running.Values
+            .Where(v => now - v.Last >= age)
+            .Select(v => v.Report with { Status = $"{(string.IsNullOrEmpty(v.Report.Status) ? v.Report.Activity : v.Report.Status)} ({Elapsed(now - v.Since)})" })
+            .ToList();
 
     /// <summary>The line to write now, or null when the last one is recent or nothing is running.</summary>
     public string? Due(DateTime now)

@@ -12,6 +12,7 @@ namespace GentooImage.Commands;
 public abstract class GentooCmdletBase : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _cancel = new();
+    private bool _logOutput;
     private bool _disposed;
 
     /// <summary>Cancelled by Ctrl+C (StopProcessing).</summary>
@@ -31,6 +32,7 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
         using var queue = new BlockingCollection<Action>(boundedCapacity: 4096);
         var activities = new HashSet<int>();
         var heartbeat = NewHeartbeat();
+        var nextRefresh = DateTime.MinValue;
         void Post(Action action)
         {
             try
@@ -73,9 +75,27 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
                     action();
                 }
 
-                if (heartbeat?.Due(DateTime.UtcNow) is { } line)
+                if (heartbeat is null)
                 {
-                    Host.UI.WriteLine(line);
+                    continue;
+                }
+
+                if (_logOutput)
+                {
+                    if (heartbeat.Due(DateTime.UtcNow) is { } line)
+                    {
+                        Host.UI.WriteLine(line);
+                    }
+                }
+                else if (DateTime.UtcNow >= nextRefresh)
+                {
+                    // A console: once a second, a step that has said nothing for 2 s gets its
+                    // elapsed time shown.
+                    nextRefresh = DateTime.UtcNow.AddSeconds(1);
+                    foreach (var stale in heartbeat.Stale(DateTime.UtcNow, TimeSpan.FromSeconds(2)))
+                    {
+                        WriteProgress(ToRecord(stale));
+                    }
                 }
             }
         }
@@ -110,9 +130,15 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
     /// </summary>
     private ProgressHeartbeat? NewHeartbeat()
     {
-        if (Host.Name != "ConsoleHost" || !Console.IsOutputRedirected)
+        if (Host.Name != "ConsoleHost")
         {
             return null;
+        }
+
+        _logOutput = Console.IsOutputRedirected;
+        if (!_logOutput)
+        {
+            return new ProgressHeartbeat(ProgressHeartbeat.DefaultInterval, DateTime.UtcNow);
         }
 
         var interval = ProgressHeartbeat.IntervalFromEnvironment(Environment.GetEnvironmentVariable(ProgressHeartbeat.IntervalVariable));
@@ -158,6 +184,13 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
         GC.SuppressFinalize(this);
     }
 
+    private static ProgressRecord ToRecord(ProgressReport value) =>
+        new(value.ActivityId, value.Activity, string.IsNullOrEmpty(value.Status) ? value.Activity : value.Status)
+        {
+            PercentComplete = Math.Clamp(value.PercentComplete, -1, 100),
+            RecordType = value.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+        };
+
     private sealed class QueueProgress : IProgress<ProgressReport>
     {
         private readonly Action<Action> _post;
@@ -175,11 +208,7 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
 
         public void Report(ProgressReport value) => _post(() =>
         {
-            var record = new ProgressRecord(value.ActivityId, value.Activity, string.IsNullOrEmpty(value.Status) ? value.Activity : value.Status)
-            {
-                PercentComplete = Math.Clamp(value.PercentComplete, -1, 100),
-                RecordType = value.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
-            };
+            var record = ToRecord(value);
             if (value.Completed)
             {
                 _activities.Remove(value.ActivityId);

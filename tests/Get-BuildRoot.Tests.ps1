@@ -5,6 +5,7 @@ BeforeAll {
 Describe 'Get-BuildRoot' {
     BeforeEach {
         $script:Dir = New-GiTestDirectory 'getroot'
+        [GentooImage.Engine.Model.BuildRootStore]::Save([GentooImage.Engine.Model.BuildRoot]::new($Dir))
     }
     AfterEach {
         Remove-GiTestDirectory $Dir
@@ -34,6 +35,14 @@ Describe 'Get-BuildRoot' {
         @($roots).Count | Should -Be 1
         $errs[0].FullyQualifiedErrorId | Should -Be 'BuildRootNotFound,GentooImage.Commands.GetBuildRootCommand'
         $errs[0].Exception.Message | Should -Match 'New-Stage3Root'
+    }
+
+    It 'refuses a directory that is not a build root with ErrorId NotABuildRoot' {
+        $plain = Join-Path $Dir 'plain'
+        New-Item -ItemType Directory $plain | Out-Null
+        Get-BuildRoot $plain -ErrorVariable errs -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $errs[0].FullyQualifiedErrorId | Should -Be 'NotABuildRoot,GentooImage.Commands.GetBuildRootCommand'
+        Test-Path (Join-Path $plain 'var') | Should -BeFalse
     }
 
     It 'shows the table view' {

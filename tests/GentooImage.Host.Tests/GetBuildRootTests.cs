@@ -7,6 +7,8 @@ public sealed class GetBuildRootTests : IDisposable
     private readonly ModuleHost _host = new();
     private readonly string _dir = Directory.CreateTempSubdirectory("gi-host-").FullName;
 
+    public GetBuildRootTests() => BuildRootStore.Save(new BuildRoot(_dir));
+
     public void Dispose()
     {
         _host.Dispose();

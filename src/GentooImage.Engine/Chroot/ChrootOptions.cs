@@ -18,6 +18,9 @@ public sealed record ChrootOptions
     /// <summary>Host path of the log file; null: a new log under the root's /var/log/gentooimage/.</summary>
     public string? LogPath { get; init; }
 
+    /// <summary>Append to an existing <see cref="LogPath"/> instead of refusing it.</summary>
+    public bool AppendLog { get; init; }
+
     /// <summary>Run even when the root is not mounted by Mount-BuildFilesystems.</summary>
     public bool AllowUnmounted { get; init; }
 

@@ -45,6 +45,26 @@ public static class GentooChroot
     /// Runs the script; returns the root with the run recorded in its History (script SHA-256, exit
     /// code, duration, log path). Non-zero exit: <see cref="ErrorKind.ChrootScriptFailed"/>.
     /// </summary>
+    /// <summary>
+    /// Checks the request without changing anything (so -WhatIf refuses what the run refuses):
+    /// the root's path, the log path, the environment names. Returns the canonical root and log paths.
+    /// </summary>
+    public static (string RootPath, string? LogPath) Check(BuildRoot root, ChrootOptions options)
+    {
+        var rootPath = BuildRootGuard.Demand(root);
+        var userLog = options.LogPath is null ? null : HostPathPolicy.CheckOutputFile(options.LogPath, "LogPath", HostPathUse.Log, options.AppendLog, "use -Append to add to it");
+        foreach (var key in options.Environment.Keys)
+        {
+            if (key.Length == 0 || !(char.IsAsciiLetter(key[0]) || key[0] == '_') || !key.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+            {
+                throw new GentooImageException(ErrorKind.InvalidArgument,
+                    $"'{key}' is not a valid environment variable name. Use letters, digits and '_' (not starting with a digit).", key);
+            }
+        }
+
+        return (rootPath, userLog);
+    }
+
     public static BuildRoot Invoke(BuildRoot root, ChrootOptions options, OperationContext ctx)
     {
         Privilege.RequireRoot(Step, "chroot(2) and PID namespaces need CAP_SYS_ADMIN");
@@ -54,15 +74,7 @@ public static class GentooChroot
                 $"The build root '{root.Path}' does not exist. Create it with New-Stage3Root, or pass the path of an existing root directory.", root.Path);
         }
 
-        var rootPath = PathInRoot.RealPath(root.Path);
-        foreach (var key in options.Environment.Keys)
-        {
-            if (key.Length == 0 || !(char.IsAsciiLetter(key[0]) || key[0] == '_') || !key.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
-            {
-                throw new GentooImageException(ErrorKind.InvalidArgument,
-                    $"'{key}' is not a valid environment variable name. Use letters, digits and '_' (not starting with a digit).", key);
-            }
-        }
+        var (rootPath, userLog) = Check(root, options);
 
         if (!options.AllowUnmounted && !IsMounted(root, rootPath))
         {
@@ -74,7 +86,7 @@ public static class GentooChroot
         var shell = ChooseShell(rootPath, options.Shell);
         var scriptText = ScriptFile(options);
         var sha = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(options.Script))).ToLowerInvariant();
-        var logPath = options.LogPath ?? DefaultLog(rootPath);
+        var logPath = userLog ?? DefaultLog(rootPath);
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
 
         var varTmp = InsideRoot(rootPath, "/var/tmp");
@@ -93,7 +105,7 @@ public static class GentooChroot
         try
         {
             WriteScript(scriptHost, scriptText);
-            using var log = new StreamWriter(new FileStream(logPath, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16), new UTF8Encoding(false), 1 << 16);
+            using var log = new StreamWriter(new FileStream(logPath, options.AppendLog ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16), new UTF8Encoding(false), 1 << 16);
             log.Write($"# Invoke-GentooChroot {start:O} root={rootPath} shell={shell} script-sha256={sha}\n");
             ctx.Verbose($"Running {shell} {scriptInRoot} in '{rootPath}' (PID namespace); log: {logPath}");
 

@@ -24,6 +24,9 @@ public static class CloudGuest
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(options);
+        BuildRootGuard.Demand(root);
+        HostPathPolicy.CheckText(options.Hostname, "Hostname");
+        HostPathPolicy.CheckText(options.Timezone, "Timezone");
         return new GuestPlanner(root, options, ctx).Plan();
     }
 
@@ -36,6 +39,7 @@ public static class CloudGuest
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(plan);
+        BuildRootGuard.Demand(root);
         var changes = (approved ?? plan.Changes).ToList();
         var fs = new GuestRootFs(root.Path);
         var start = DateTimeOffset.Now;

@@ -48,6 +48,14 @@ public static class DiskImageBuilder
             throw new GentooImageException(ErrorKind.BuildRootNotFound, $"The root directory '{request.RootPath}' does not exist. Pass a build root or an existing directory with -RootPath.", request.RootPath);
         }
 
+        BuildRootGuard.Demand(new BuildRoot(root));
+        request = request with { ImagePath = HostPathPolicy.CheckOutputFile(Path.GetFullPath(request.ImagePath), "Path", HostPathUse.Image, mayReplace: true, "use -Force") };
+        HostPathPolicy.CheckText(request.KernelCommandLine, "KernelCommandLine");
+        foreach (var console in request.Console)
+        {
+            KernelConsole.Validate(console);
+        }
+
         if (!string.Equals(request.FileSystem, "ext4", StringComparison.OrdinalIgnoreCase))
         {
             throw new GentooImageException(ErrorKind.InvalidArgument, $"File system '{request.FileSystem}' is not supported; use ext4.", request.FileSystem);

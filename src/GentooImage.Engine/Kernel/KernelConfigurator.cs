@@ -77,6 +77,7 @@ public static class KernelConfigurator
     public static BuildRoot Apply(BuildRoot root, KernelConfigRequest request, OperationContext ctx, IProcessRunner? runner = null)
     {
         runner ??= ProcessRunner.Instance;
+        BuildRootGuard.Demand(root);
         var start = DateTimeOffset.Now;
         var watch = Stopwatch.StartNew();
         KernelConfigReport? report = null;
@@ -152,7 +153,7 @@ public static class KernelConfigurator
     {
         runner ??= ProcessRunner.Instance;
         var entries = Effective(CollectEntries(request));
-        configPath = Path.GetFullPath(configPath);
+        configPath = HostPathPolicy.CheckKernelConfigFile(Path.GetFullPath(configPath), "ConfigPath");
         KernelConfigReport report;
         if (request.KernelSource is { Length: > 0 } ks)
         {

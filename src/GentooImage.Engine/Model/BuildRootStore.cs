@@ -49,7 +49,13 @@ public static class BuildRootStore
         BuildRoot? loaded;
         try
         {
-            loaded = JsonSerializer.Deserialize<BuildRoot>(File.ReadAllText(state), s_options);
+            // Never through a symlink: a root (or a script run in it) could point state.json at
+            // any host file, whose content would then reach a message.
+            using var stream = FileIdentity.OpenNoFollow(state) ?? throw new GentooImageException(
+                ErrorKind.BuildRootStateInvalid,
+                $"The state file '{state}' is not a regular file (a symbolic link or something else). Remove it to treat '{full}' as a plain root directory.",
+                state);
+            loaded = JsonSerializer.Deserialize<BuildRoot>(stream, s_options);
         }
         catch (JsonException ex)
         {

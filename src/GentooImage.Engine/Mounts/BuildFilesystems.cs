@@ -21,7 +21,8 @@ public static class BuildFilesystems
     /// <summary>The mounts <see cref="Mount"/> would make, in order (for -WhatIf); nothing is changed.</summary>
     public static IReadOnlyList<MountRecord> Plan(BuildRoot root, BuildMountOptions options)
     {
-        var rootPath = PathInRoot.RealPath(root.Path);
+        var rootPath = CheckRoot(root);
+        options = options with { DistfilesCache = CheckCache(options.DistfilesCache, "-DistfilesCache"), BinpkgCache = CheckCache(options.BinpkgCache, "-BinpkgCache") };
         return Steps(rootPath, options, portageOwner: null)
             .Select(s => new MountRecord(root.HostPath(s.PathInRoot), s.Source, s.Type, s.Options))
             .ToList();
@@ -215,14 +216,7 @@ public static class BuildFilesystems
                 root.Path);
         }
 
-        var rootPath = PathInRoot.RealPath(root.Path);
-        if (rootPath == "/")
-        {
-            throw new GentooImageException(ErrorKind.UnsafeMountPoint,
-                $"The build root '{root.Path}' is the host's '/'. Use a directory that holds a Gentoo root.", root.Path);
-        }
-
-        return rootPath;
+        return BuildRootGuard.Demand(root);
     }
 
     private static string? CheckCache(string? dir, string parameter)
@@ -232,7 +226,7 @@ public static class BuildFilesystems
             return null;
         }
 
-        var full = PathInRoot.RealPath(Path.GetFullPath(dir));
+        var full = HostPathPolicy.CheckCacheDirectory(Path.GetFullPath(dir), parameter.TrimStart('-'));
         if (!Directory.Exists(full))
         {
             throw new GentooImageException(ErrorKind.InvalidArgument,

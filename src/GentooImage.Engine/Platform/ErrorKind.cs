@@ -22,6 +22,20 @@ public enum ErrorKind
     RootNotEmpty,
     BuildRootStateInvalid,
 
+    // Host safety (the root guard)
+    /// <summary>A build root path that is the host's / or a system directory (or reaches one), or holds another root.</summary>
+    UnsafeRootPath,
+    /// <summary>A cache directory that is a system directory.</summary>
+    UnsafeCachePath,
+    /// <summary>An image or log path that is not a regular file or new name, exists without -Force/-Append, or is in a system directory.</summary>
+    UnsafeOutputPath,
+    /// <summary>A directory without evidence of being a build root (state file or a stage3 layout).</summary>
+    NotABuildRoot,
+    /// <summary>A -ConfigPath that is not a kernel .config.</summary>
+    NotAKernelConfig,
+    /// <summary>Another operation holds the root's lock.</summary>
+    BuildRootLocked,
+
     // Stage3
     Stage3NotFound,
     Stage3DownloadFailed,

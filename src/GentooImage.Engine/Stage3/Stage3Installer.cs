@@ -471,18 +471,15 @@ public sealed class Stage3Installer
 
     private static void Validate(Stage3Request request)
     {
-        if (!Path.IsPathRooted(request.RootPath) || Path.TrimEndingDirectorySeparator(request.RootPath) is "/" or "")
+        // The root guard's rules (the cmdlet has also checked for roots below it and taken the lock).
+        HostPathPolicy.CheckBuildRoot(request.RootPath, "Path");
+        var home = Path.TrimEndingDirectorySeparator(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
+        if (home.Length > 1 && string.Equals(PathInRoot.RealPath(request.RootPath), PathInRoot.RealPath(home), StringComparison.Ordinal))
         {
-            throw new GentooImageException(ErrorKind.InvalidArgument, $"'{request.RootPath}' cannot be a build root: use a dedicated directory such as /mnt/gentoo.", request.RootPath);
+            throw new GentooImageException(ErrorKind.UnsafeRootPath, $"-Path '{request.RootPath}' is your home directory and cannot be a build root: use a dedicated directory such as /mnt/gentoo.", request.RootPath);
         }
 
-        var system = new[] { "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/media", "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/tmp", "/var/lib" };
-        var trimmed = Path.TrimEndingDirectorySeparator(request.RootPath);
-        if (system.Contains(trimmed, StringComparer.Ordinal) ||
-            string.Equals(trimmed, Path.TrimEndingDirectorySeparator(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile)), StringComparison.Ordinal))
-        {
-            throw new GentooImageException(ErrorKind.InvalidArgument, $"'{request.RootPath}' is a system directory and cannot be a build root: use a dedicated directory such as /mnt/gentoo.", request.RootPath);
-        }
+        HostPathPolicy.CheckCacheDirectory(request.CacheDirectory, "CacheDirectory");
 
         if (!Stage3Names.IsValidFlavor(request.Flavor))
         {
@@ -522,6 +519,13 @@ public sealed class Stage3Installer
         {
             throw new GentooImageException(ErrorKind.BuildRootBusy,
                 $"File systems are mounted at or below '{path}'. Unmount them (Dismount-BuildFilesystems) before extracting a stage3 there.", path);
+        }
+
+        if (request.Force && Directory.EnumerateFileSystemEntries(path).Any() && !BuildRootGuard.IsBuildRoot(PathInRoot.RealPath(path)))
+        {
+            throw new GentooImageException(ErrorKind.RootNotEmpty,
+                $"The directory '{path}' is not empty and is not a build root (no GentooImage state, no stage3 layout), so -Force will not empty it. " +
+                "Choose an empty or new directory; if its content really is disposable, empty it yourself first.", path);
         }
 
         if (!request.Force && Directory.EnumerateFileSystemEntries(path).Any())

@@ -24,24 +24,21 @@ public abstract class BuildRootCmdletBase : GentooCmdletBase
     public string Path { get; set; } = null!;
 
     /// <summary>
-    /// The root this record is about: the piped object, or the root at -Path loaded from its state
-    /// file (a plain directory gives a fresh BuildRoot).
+    /// The root this record is about, through the root guard (once, before anything is written):
+    /// the piped object's path or -Path, canonicalised and checked, shown to be a build root, and
+    /// locked for <see cref="BuildRootAccess.Change"/> unless this is a -WhatIf run. Dispose the lease
+    /// when the record is done.
     /// </summary>
-    protected BuildRoot ResolveBuildRoot()
+    protected BuildRootLease OpenBuildRoot(BuildRootAccess access)
     {
-        if (ParameterSetName == InputObjectSet)
-        {
-            return InputObject;
-        }
-
-        var full = ResolvePath(Path);
+        var path = ParameterSetName == InputObjectSet ? InputObject.Path : ResolvePath(Path);
         try
         {
-            return BuildRootStore.Load(full);
+            return BuildRootGuard.Open(path, access, MyInvocation.MyCommand.Name, nameof(Path), ParameterSetName == InputObjectSet ? InputObject : null, CancelToken, takeLock: !IsWhatIf());
         }
         catch (Exception ex)
         {
-            ThrowEngineError(ex, full);
+            ThrowEngineError(ex, path);
             throw;
         }
     }

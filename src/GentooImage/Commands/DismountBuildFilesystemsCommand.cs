@@ -18,7 +18,8 @@ public sealed class DismountBuildFilesystemsCommand : BuildRootCmdletBase
 
     protected override void ProcessRecord()
     {
-        var root = ResolveBuildRoot();
+        using var lease = OpenBuildRoot(BuildRootAccess.Change);
+        var root = lease.Root!;
         var what = Force ? "Unmount everything below the root, terminating processes that use it" : "Unmount everything below the root";
         if (!ShouldProcess(root.Path, what))
         {

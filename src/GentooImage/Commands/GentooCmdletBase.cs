@@ -157,6 +157,11 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
     protected void ThrowEngineError(Exception exception, object? target) =>
         ThrowTerminatingError(ErrorRecords.From(exception, target));
 
+    /// <summary>True when this run only shows what it would do (-WhatIf or $WhatIfPreference).</summary>
+    protected bool IsWhatIf() =>
+        (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true }) ||
+        SessionState.PSVariable.GetValue("WhatIfPreference") is true or SwitchParameter { IsPresent: true };
+
     /// <summary>Resolves a user path (relative to the current location, ~, provider-qualified) to an absolute file system path.</summary>
     protected string ResolvePath(string path)
     {

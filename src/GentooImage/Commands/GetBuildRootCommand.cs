@@ -21,7 +21,8 @@ public sealed class GetBuildRootCommand : GentooCmdletBase
             var full = ResolvePath(p);
             try
             {
-                WriteObject(BuildRootStore.Load(full));
+                using var lease = BuildRootGuard.Open(full, BuildRootAccess.Read, MyInvocation.MyCommand.Name, nameof(Path));
+                WriteObject(lease.Root);
             }
             catch (Exception ex)
             {

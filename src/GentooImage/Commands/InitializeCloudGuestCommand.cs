@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using GentooImage.Engine.Guest;
 using GentooImage.Engine.Model;
+using GentooImage.Validation;
 
 namespace GentooImage.Commands;
 
@@ -43,16 +44,19 @@ public sealed class InitializeCloudGuestCommand : BuildRootCmdletBase
     /// <summary>The guest's host name (cloud-init replaces it with the instance name when it runs).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ValidateNoControlCharacters]
     public string Hostname { get; set; } = "gentoo";
 
     /// <summary>A zoneinfo name.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ValidateNoControlCharacters]
     public string Timezone { get; set; } = "UTC";
 
     protected override void ProcessRecord()
     {
-        var root = ResolveBuildRoot();
+        using var lease = OpenBuildRoot(BuildRootAccess.Change);
+        var root = lease.Root!;
         var options = new GuestOptions
         {
             InitSystem = InitSystem,

@@ -41,6 +41,10 @@ public sealed class InvokeGentooChrootCommand : BuildRootCmdletBase
     [ValidateNotNullOrEmpty]
     public string? LogPath { get; set; }
 
+    /// <summary>Append to an existing -LogPath instead of refusing it.</summary>
+    [Parameter]
+    public SwitchParameter Append { get; set; }
+
     /// <summary>Run even when the root is not mounted.</summary>
     [Parameter]
     public SwitchParameter AllowUnmounted { get; set; }
@@ -58,7 +62,8 @@ public sealed class InvokeGentooChrootCommand : BuildRootCmdletBase
                 "Give the script either as -Script (text) or as -ScriptPath (a host file), exactly one of them.", null), null);
         }
 
-        var root = ResolveBuildRoot();
+        using var lease = OpenBuildRoot(BuildRootAccess.Change);
+        var root = lease.Root!;
         var script = Script ?? string.Empty;
         if (ScriptPath is not null)
         {
@@ -90,10 +95,12 @@ public sealed class InvokeGentooChrootCommand : BuildRootCmdletBase
             NoProfile = NoProfile.IsPresent,
             Environment = env,
             LogPath = LogPath is null ? null : ResolvePath(LogPath),
+            AppendLog = Append.IsPresent,
             AllowUnmounted = AllowUnmounted.IsPresent,
             Timeout = TimeoutSec > 0 ? TimeSpan.FromSeconds(TimeoutSec) : null,
         };
 
+        RunEngine("Checking the chroot request", root.Path, _ => GentooChroot.Check(root, options));
         var description = $"Run in '{root.Path}' with chroot ({Shell ?? "/bin/bash or /bin/sh"}) the script:\n{GentooChroot.ScriptFile(options)}";
         if (!ShouldProcess(description, $"Run a script in '{root.Path}'?", "Invoke-GentooChroot"))
         {

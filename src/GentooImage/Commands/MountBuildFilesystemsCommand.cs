@@ -33,7 +33,8 @@ public sealed class MountBuildFilesystemsCommand : BuildRootCmdletBase
 
     protected override void ProcessRecord()
     {
-        var root = ResolveBuildRoot();
+        using var lease = OpenBuildRoot(BuildRootAccess.Change);
+        var root = lease.Root!;
         var options = new BuildMountOptions
         {
             PortageTmpfsSize = MyInvocation.BoundParameters.ContainsKey(nameof(PortageTmpfsSize)) ? PortageTmpfsSize : null,
@@ -42,7 +43,7 @@ public sealed class MountBuildFilesystemsCommand : BuildRootCmdletBase
             BinpkgCache = BinpkgCache is null ? null : ResolvePath(BinpkgCache),
         };
 
-        var plan = BuildFilesystems.Plan(root, options);
+        var plan = RunEngine("Planning the mounts", root.Path, _ => BuildFilesystems.Plan(root, options));
         var description = $"Mount on '{root.Path}':\n  " + string.Join("\n  ", plan) + "\n  and copy the host's /etc/resolv.conf (the root's own is kept aside).";
         if (!ShouldProcess(description, $"Mount {plan.Count} file systems on '{root.Path}'?", "Mount-BuildFilesystems"))
         {

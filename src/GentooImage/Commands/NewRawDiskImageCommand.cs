@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using GentooImage.Engine.Image;
 using GentooImage.Engine.Model;
+using GentooImage.Validation;
 
 namespace GentooImage.Commands;
 
@@ -47,12 +48,15 @@ public sealed class NewRawDiskImageCommand : GentooCmdletBase
 
     [Parameter]
     [ValidateLength(1, 16)]
+    [ValidateNoControlCharacters]
     public string Label { get; set; } = "cloudimg-rootfs";
 
     [Parameter]
+    [ValidateKernelConsole]
     public string[] Console { get; set; } = { "tty0", "ttyS0,115200n8" };
 
     [Parameter]
+    [ValidateNoControlCharacters]
     public string? KernelCommandLine { get; set; }
 
     /// <summary>The kernel as a path inside the root; default: the newest in /boot.</summary>
@@ -72,30 +76,14 @@ public sealed class NewRawDiskImageCommand : GentooCmdletBase
     protected override void ProcessRecord()
     {
         var image = ResolvePath(Path);
-        BuildRoot? buildRoot;
-        if (ParameterSetName == InputObjectSet)
-        {
-            buildRoot = InputObject;
-        }
-        else
-        {
-            var dir = ResolvePath(RootPath);
-            try
-            {
-                // A plain directory stays plain: history is only kept for roots that have a state file.
-                var loaded = BuildRootStore.Load(dir);
-                buildRoot = File.Exists(loaded.StatePath) ? loaded : null;
-            }
-            catch (Exception ex)
-            {
-                ThrowEngineError(ex, dir);
-                throw;
-            }
-        }
+        var rootArg = ParameterSetName == InputObjectSet ? InputObject.Path : ResolvePath(RootPath);
+        using var lease = OpenRoot(rootArg);
 
+        // A root without a state file stays plain: history is only kept for roots that have one.
+        var buildRoot = lease.Root is { } r && File.Exists(r.StatePath) ? r : null;
         var request = new DiskImageRequest
         {
-            RootPath = buildRoot?.Path ?? ResolvePath(RootPath),
+            RootPath = lease.Path,
             ImagePath = image,
             Size = Size,
             Firmware = Firmware,
@@ -118,5 +106,21 @@ public sealed class NewRawDiskImageCommand : GentooCmdletBase
         }
 
         WriteObject(RunEngine("Writing the disk image", image, ctx => DiskImageBuilder.Build(layout, ctx, buildRoot)));
+    }
+
+    private BuildRootLease OpenRoot(string path)
+    {
+        try
+        {
+            // Locked while it is read, so no other session changes the tree under the image.
+            return BuildRootGuard.Open(path, BuildRootAccess.Change, MyInvocation.MyCommand.Name,
+                ParameterSetName == InputObjectSet ? nameof(InputObject) : nameof(RootPath),
+                ParameterSetName == InputObjectSet ? InputObject : null, CancelToken, takeLock: !IsWhatIf());
+        }
+        catch (Exception ex)
+        {
+            ThrowEngineError(ex, path);
+            throw;
+        }
     }
 }

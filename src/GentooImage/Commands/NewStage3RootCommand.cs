@@ -71,7 +71,19 @@ public sealed class NewStage3RootCommand : GentooCmdletBase
 
     protected override void ProcessRecord()
     {
-        var root = ResolvePath(Path);
+        BuildRootLease lease;
+        try
+        {
+            lease = BuildRootGuard.Open(ResolvePath(Path), BuildRootAccess.Create, MyInvocation.MyCommand.Name, nameof(Path), cancellation: CancelToken, takeLock: !IsWhatIf());
+        }
+        catch (Exception ex)
+        {
+            ThrowEngineError(ex, Path);
+            throw;
+        }
+
+        using var held = lease;
+        var root = lease.Path;
         var stage3 = Stage3 is null ? null
             : Uri.TryCreate(Stage3, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps) ? Stage3
             : ResolvePath(Stage3);
@@ -99,10 +111,6 @@ public sealed class NewStage3RootCommand : GentooCmdletBase
 
         WriteObject(RunEngine("New-Stage3Root", root, ctx => installer.InstallAsync(plan, ctx).GetAwaiter().GetResult()));
     }
-
-    private bool IsWhatIf() =>
-        (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true }) ||
-        SessionState.PSVariable.GetValue("WhatIfPreference") is true or SwitchParameter { IsPresent: true };
 }
 
 /// <summary>Tab completion for -Flavor: the flavors release engineering publishes.</summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Management.Automation;
 using GentooImage.Engine.Kernel;
 using GentooImage.Engine.Model;
+using GentooImage.Engine.Platform;
 
 namespace GentooImage.Commands;
 
@@ -80,7 +81,8 @@ public sealed class SetKernelConfigCommand : BuildRootCmdletBase
 
         if (ParameterSetName == ConfigPathSet)
         {
-            var config = ResolvePath(ConfigPath);
+            var given = ResolvePath(ConfigPath);
+            var config = RunEngine("Set-KernelConfig", given, _ => HostPathPolicy.CheckKernelConfigFile(given, nameof(ConfigPath)));
             if (!ShouldProcess(config, "Merge kernel options and verify them"))
             {
                 return;
@@ -90,7 +92,8 @@ public sealed class SetKernelConfigCommand : BuildRootCmdletBase
             return;
         }
 
-        var root = ResolveBuildRoot();
+        using var lease = OpenBuildRoot(BuildRootAccess.Change);
+        var root = lease.Root!;
         var action = DistKernel ? "Write a dist-kernel config fragment" : "Merge kernel options into the root's kernel tree and verify them";
         if (!ShouldProcess(root.Path, action))
         {

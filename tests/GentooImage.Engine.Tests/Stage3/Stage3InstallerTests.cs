@@ -236,6 +236,11 @@ public sealed class Stage3InstallerTests : IClassFixture<MirrorFixture>, IDispos
         Assert.Empty(_m.Requests);
         Assert.True(File.Exists(Path.Combine(RootPath, "keep-out")));
 
+        // -Force only ever replaces a build root: a directory of other data is never emptied.
+        await Fails(ErrorKind.RootNotEmpty, Request() with { Force = true });
+        Assert.True(File.Exists(Path.Combine(RootPath, "keep-out")));
+
+        BuildRootStore.Save(new BuildRoot(RootPath));
         await Install(Request() with { Force = true });
         Assert.False(File.Exists(Path.Combine(RootPath, "keep-out")));
         Assert.True(File.Exists(Path.Combine(RootPath, "etc/portage/make.conf")));

@@ -1,0 +1,115 @@
+using GentooImage.Engine.Platform;
+
+namespace GentooImage.Engine.Model;
+
+/// <summary>
+/// The one way into a build root. Every cmdlet that takes a root goes through <see cref="Open"/>
+/// once, at the start, before anything is written: the path is canonicalised and checked against
+/// <see cref="HostPathPolicy"/> (never the host's system directories, never a parent of another
+/// root), must show evidence of being a build root (unless it is being created), and the root's
+/// lock is taken for changes. Engine entry points call <see cref="Demand"/> so that a caller that
+/// bypasses the cmdlets still cannot hand them the host's <c>/</c>.
+/// </summary>
+public static class BuildRootGuard
+{
+    /// <summary>The files that show a stage3 layout: a release file and an init.</summary>
+    private static readonly string[] s_releaseFiles = { "/etc/gentoo-release", "/etc/os-release", "/usr/lib/os-release" };
+    private static readonly string[] s_initFiles = { "/sbin/init", "/lib/systemd/systemd", "/usr/lib/systemd/systemd" };
+
+    /// <summary>
+    /// Checks <paramref name="path"/> for <paramref name="access"/> and returns the lease (dispose it
+    /// at the end of the operation). <paramref name="piped"/> is the object the user piped in, used
+    /// when the root keeps no state file.
+    /// </summary>
+    public static BuildRootLease Open(string path, BuildRootAccess access, string operation, string parameterName = "Path", BuildRoot? piped = null, CancellationToken cancellation = default, bool takeLock = true)
+    {
+        var canonical = HostPathPolicy.CheckBuildRoot(path, parameterName, IsBuildRoot);
+        if (access != BuildRootAccess.Create)
+        {
+            RequireBuildRoot(canonical, path, parameterName);
+        }
+
+        var held = access == BuildRootAccess.Read || !takeLock ? null : RootLock.Acquire(canonical, operation, TimeSpan.Zero, cancellation);
+        try
+        {
+            BuildRoot? root = null;
+            if (access != BuildRootAccess.Create)
+            {
+                // Loaded under the lock, so a change another session saved a moment ago is not lost.
+                root = File.Exists(BuildRootStore.StatePathFor(canonical)) || piped is null || piped.Path != canonical
+                    ? BuildRootStore.Load(canonical)
+                    : piped;
+            }
+
+            return new BuildRootLease(canonical, root, held);
+        }
+        catch
+        {
+            held?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// For engine entry points: refuses a root whose path the policy refuses (without the slower
+    /// checks <see cref="Open"/> makes). Returns the canonical path.
+    /// </summary>
+    public static string Demand(BuildRoot root)
+    {
+        var canonical = PathInRoot.RealPath(root.Path);
+        if (HostPathPolicy.WhyUnsafe(canonical, HostPathUse.BuildRoot, MountTable.Read()) is { } why)
+        {
+            throw new GentooImageException(
+                ErrorKind.UnsafeRootPath,
+                $"'{root.Path}' cannot be a build root: {why}. Nothing was changed. Use a dedicated directory such as /mnt/gentoo.",
+                root.Path);
+        }
+
+        return canonical;
+    }
+
+    /// <summary>
+    /// Evidence that a directory is a build root: the module's state file, or a stage3 layout
+    /// (a release file such as etc/gentoo-release or etc/os-release, and an init such as sbin/init
+    /// or lib/systemd/systemd), each looked up as a process chrooted into it would.
+    /// </summary>
+    public static bool IsBuildRoot(string canonical)
+    {
+        try
+        {
+            var state = PathInRoot.Resolve(canonical, BuildRootStore.StateFileInRoot, followLast: false, loopKind: ErrorKind.NotABuildRoot);
+            if (File.Exists(state))
+            {
+                return true;
+            }
+
+            return s_releaseFiles.Any(f => File.Exists(PathInRoot.Resolve(canonical, f, loopKind: ErrorKind.NotABuildRoot)))
+                && s_initFiles.Any(f => File.Exists(PathInRoot.Resolve(canonical, f, loopKind: ErrorKind.NotABuildRoot)));
+        }
+        catch (GentooImageException)
+        {
+            return false; // symlink loops: not evidence of anything
+        }
+    }
+
+    private static void RequireBuildRoot(string canonical, string given, string parameterName)
+    {
+        if (!Directory.Exists(canonical))
+        {
+            throw new GentooImageException(
+                ErrorKind.BuildRootNotFound,
+                $"The build root '{given}' does not exist. Create it with New-Stage3Root, or pass the path of an existing root with -{parameterName}.",
+                canonical);
+        }
+
+        if (!IsBuildRoot(canonical))
+        {
+            throw new GentooImageException(
+                ErrorKind.NotABuildRoot,
+                $"'{canonical}' is not a build root: it has neither GentooImage's state ({BuildRootStore.StateFileInRoot}) nor a stage3 layout " +
+                "(etc/gentoo-release or etc/os-release, and sbin/init or lib/systemd/systemd). Nothing was changed. " +
+                "Create a root with New-Stage3Root, or check the path.",
+                canonical);
+        }
+    }
+}

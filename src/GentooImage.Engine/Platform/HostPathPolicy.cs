@@ -1,0 +1,471 @@
+namespace GentooImage.Engine.Platform;
+
+/// <summary>
+/// The host-safety rules for every path a user gives the module: build roots, cache directories,
+/// output files (images, logs) and kernel configs. Each check canonicalises the path first
+/// (symlinks resolved, so a link to <c>/</c> is <c>/</c>) and returns the canonical path, or throws
+/// with a stable kind and a message that says why and what to use instead. Nothing is written here.
+/// </summary>
+/// <remarks>
+/// The rules (the README lists them as "What GentooImage will never do to your host"):
+/// <list type="bullet">
+/// <item>Never the host's <c>/</c>, nor a directory the running system lives in
+/// (<see cref="SystemDirectories"/>) or anything below one, except the scratch places meant for
+/// this work (<c>/var/tmp/&lt;x&gt;</c>; for caches also <c>/var/cache/&lt;x&gt;</c>; for image
+/// files also <c>/var/lib/libvirt/images</c>) and paths on a file system of their own mounted
+/// below <c>/var</c> or <c>/usr</c> (a data disk, not a system file system or a bind of one).</item>
+/// <item>Never a top-level home of data (<see cref="DataHomes"/>) itself; below them is fine.</item>
+/// <item>Never a directory that is the same directory as one of the above reached another way
+/// (a bind mount of <c>/</c> or <c>/etc</c>).</item>
+/// </list>
+/// </remarks>
+public static class HostPathPolicy
+{
+    /// <summary>Where the running system lives: refused, with everything below them.</summary>
+    public static IReadOnlyList<string> SystemDirectories { get; } = new[]
+    {
+        "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin", "/sys", "/usr", "/var",
+    };
+
+    /// <summary>Top-level homes of data: refused themselves, allowed below.</summary>
+    public static IReadOnlyList<string> DataHomes { get; } = new[]
+    {
+        "/home", "/root", "/opt", "/srv", "/mnt", "/media", "/tmp",
+    };
+
+    /// <summary>Below these (strictly) a directory is allowed: the scratch places meant for this work.</summary>
+    private static readonly string[] s_rootScratch = { "/var/tmp" };
+
+    /// <summary>Below these (strictly) a cache directory is allowed.</summary>
+    private static readonly string[] s_cacheScratch = { "/var/tmp", "/var/cache" };
+
+    /// <summary>In or below these an image file may be written.</summary>
+    private static readonly string[] s_imageDirectories = { "/var/tmp", "/var/lib/libvirt/images" };
+
+    /// <summary>In or below these a log file may be written.</summary>
+    private static readonly string[] s_logDirectories = { "/var/tmp", "/var/log" };
+
+    /// <summary>System directories below which a separately mounted data file system is allowed.</summary>
+    private static readonly string[] s_dataMountParents = { "/var", "/usr" };
+
+    /// <summary>File systems that are the kernel's or the system's, never a data disk.</summary>
+    private static readonly HashSet<string> s_systemFsTypes = new(StringComparer.Ordinal)
+    {
+        "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs", "tracefs", "bpf", "pstore",
+        "efivarfs", "mqueue", "hugetlbfs", "configfs", "fusectl", "binfmt_misc", "autofs", "nsfs", "rpc_pipefs", "selinuxfs",
+    };
+
+    /// <summary>
+    /// Checks a build root directory (existing or to be created). Returns its canonical path.
+    /// Also refuses a directory above another build root (given by <paramref name="isBuildRoot"/>,
+    /// looked for among the mounts below it and a few levels down).
+    /// </summary>
+    public static string CheckBuildRoot(string path, string parameterName, Func<string, bool>? isBuildRoot = null)
+    {
+        var canonical = Canonical(path, parameterName, ErrorKind.UnsafeRootPath);
+        var mounts = MountTable.Read();
+        var why = WhyUnsafe(canonical, HostPathUse.BuildRoot, mounts) ?? WhyAlias(canonical);
+        if (why is null && isBuildRoot is not null)
+        {
+            var other = FindBuildRootBelow(canonical, mounts, isBuildRoot);
+            if (other is not null)
+            {
+                why = $"it holds another build root, '{other}'";
+            }
+        }
+
+        if (why is not null)
+        {
+            throw new GentooImageException(
+                ErrorKind.UnsafeRootPath,
+                $"{Describe(parameterName, path, canonical)} cannot be a build root: {why}. Nothing was changed. " +
+                "Use a dedicated directory such as /mnt/gentoo, /var/tmp/gentoo or /srv/build/gentoo.",
+                canonical);
+        }
+
+        return canonical;
+    }
+
+    /// <summary>Checks a host directory the module writes caches to or binds into a root. Returns its canonical path.</summary>
+    public static string CheckCacheDirectory(string path, string parameterName)
+    {
+        var canonical = Canonical(path, parameterName, ErrorKind.UnsafeCachePath);
+        var why = WhyUnsafe(canonical, HostPathUse.Cache, MountTable.Read()) ?? WhyAlias(canonical);
+        if (why is null && File.Exists(canonical))
+        {
+            why = "it is a file, not a directory";
+        }
+
+        if (why is not null)
+        {
+            throw new GentooImageException(
+                ErrorKind.UnsafeCachePath,
+                $"{Describe(parameterName, path, canonical)} cannot be a cache directory: {why}. Nothing was changed. " +
+                "Use a directory of its own, such as /var/cache/distfiles-gentoo, /var/tmp/gentoo-cache or ~/.cache/gentooimage.",
+                canonical);
+        }
+
+        return canonical;
+    }
+
+    /// <summary>
+    /// Checks a file the module writes (an image or a log). It must be a new name or an existing
+    /// regular file (never a device node, directory, FIFO or socket, even with -Force), in a
+    /// directory that is not a system directory. An existing file is refused unless
+    /// <paramref name="mayReplace"/>. Returns the canonical path.
+    /// </summary>
+    public static string CheckOutputFile(string path, string parameterName, HostPathUse use, bool mayReplace, string replaceHint)
+    {
+        var canonical = Canonical(path, parameterName, ErrorKind.UnsafeOutputPath);
+        string? why = null;
+        var dir = System.IO.Path.GetDirectoryName(canonical) ?? "/";
+        var kind = FileKind(canonical);
+        if (kind is not (null or "a regular file"))
+        {
+            why = $"it is {kind}; the module only writes regular files and never replaces a device node, even with -Force";
+        }
+        else
+        {
+            why = WhyUnsafe(dir, use, MountTable.Read()) is { } d ? $"its directory '{dir}' is unsafe: {d}" : WhyAlias(dir);
+        }
+
+        if (why is null && kind is not null && !mayReplace)
+        {
+            throw new GentooImageException(
+                ErrorKind.UnsafeOutputPath,
+                $"{Describe(parameterName, path, canonical)} already exists. Nothing was changed. Choose a new name, or {replaceHint}.",
+                canonical);
+        }
+
+        if (why is not null)
+        {
+            throw new GentooImageException(
+                ErrorKind.UnsafeOutputPath,
+                $"{Describe(parameterName, path, canonical)} cannot be written: {why}. Nothing was changed. " +
+                "Write it to a directory of your own, such as /var/tmp/images or /srv/images.",
+                canonical);
+        }
+
+        return canonical;
+    }
+
+    /// <summary>
+    /// Checks that an existing host file is a Linux kernel configuration (<c>.config</c>): a regular
+    /// file, outside the directories where a kernel config never lives, whose lines are all
+    /// <c>CONFIG_X=...</c>, <c># CONFIG_X is not set</c>, comments or blank, with at least one symbol.
+    /// </summary>
+    public static string CheckKernelConfigFile(string path, string parameterName)
+    {
+        var canonical = Canonical(path, parameterName, ErrorKind.NotAKernelConfig);
+        var kind = FileKind(canonical);
+        string? why = kind switch
+        {
+            null or "a regular file" => null, // a new file is created by olddefconfig
+            _ => $"it is {kind}",
+        };
+        if (why is null && WhyUnsafe(canonical, HostPathUse.KernelConfig, MountTable.Read()) is { } d)
+        {
+            why = d;
+        }
+
+        if (why is null && kind is not null)
+        {
+            why = WhyNotKernelConfig(canonical);
+        }
+        if (why is not null)
+        {
+            throw new GentooImageException(
+                ErrorKind.NotAKernelConfig,
+                $"{Describe(parameterName, path, canonical)} is not a kernel configuration the module may edit: {why}. Nothing was changed. " +
+                "Give the .config of a kernel tree (e.g. /usr/src/linux/.config), or a build root with -Path.",
+                canonical);
+        }
+
+        return canonical;
+    }
+
+    /// <summary>
+    /// Why <paramref name="canonical"/> is not an acceptable place for <paramref name="use"/>, or
+    /// null when it is. Pure: decided from the path and the mount table alone.
+    /// </summary>
+    public static string? WhyUnsafe(string canonical, HostPathUse use, IReadOnlyList<MountEntry> mounts)
+    {
+        if (canonical == "/")
+        {
+            return "it is the host's root directory";
+        }
+
+        if (use == HostPathUse.KernelConfig)
+        {
+            // A kernel config lives in a kernel tree (often /usr/src/linux): only the directories
+            // where none ever does are refused; the content check does the rest.
+            foreach (var never in new[] { "/proc", "/sys", "/dev", "/run", "/etc", "/boot", "/bin", "/sbin", "/lib", "/lib64" })
+            {
+                if (IsAtOrBelow(canonical, never))
+                {
+                    return $"it is in {never}, a system directory";
+                }
+            }
+
+            return null;
+        }
+
+        // For files, the directory they are written to is checked: /tmp or /home themselves are
+        // fine places for a file, but never for a directory the module fills or empties.
+        var isFileDirectory = use is HostPathUse.Image or HostPathUse.Log;
+        if (!isFileDirectory && DataHomes.Contains(canonical, StringComparer.Ordinal))
+        {
+            return $"'{canonical}' is a top-level home of data; use a directory below it";
+        }
+
+        var system = SystemDirectories.FirstOrDefault(s => IsAtOrBelow(canonical, s));
+        if (system is null)
+        {
+            return null;
+        }
+
+        var allowed = use switch
+        {
+            HostPathUse.Cache => s_cacheScratch.Any(s => IsBelow(canonical, s)),
+            HostPathUse.Image => s_imageDirectories.Any(s => IsAtOrBelow(canonical, s)) || IsBelow(canonical, "/var/cache"),
+            HostPathUse.Log => s_logDirectories.Any(s => IsAtOrBelow(canonical, s)),
+            _ => s_rootScratch.Any(s => IsBelow(canonical, s)),
+        };
+        if (allowed)
+        {
+            return null;
+        }
+
+        if (DataMountHolding(canonical, mounts) is not null)
+        {
+            return null;
+        }
+
+        return canonical == system
+            ? $"'{system}' is a directory the running system lives in"
+            : $"it is inside '{system}', where the running system lives";
+    }
+
+    /// <summary>The mount point of a data file system (not a system one) below /var or /usr that holds <paramref name="canonical"/>, or null.</summary>
+    private static string? DataMountHolding(string canonical, IReadOnlyList<MountEntry> mounts)
+    {
+        // The deepest mount that holds the path decides.
+        var holder = mounts
+            .Where(m => IsAtOrBelow(canonical, m.MountPoint))
+            .OrderByDescending(m => m.MountPoint.Length)
+            .FirstOrDefault();
+        if (holder is null || !s_dataMountParents.Any(p => IsBelow(holder.MountPoint, p)))
+        {
+            return null;
+        }
+
+        if (s_systemFsTypes.Contains(holder.FileSystemType))
+        {
+            return null;
+        }
+
+        // A bind of a system file system (same device as /, /usr or /var) is not a data disk.
+        var systemDevices = mounts
+            .Where(m => m.MountPoint == "/" || SystemDirectories.Contains(m.MountPoint, StringComparer.Ordinal))
+            .Select(m => m.Device)
+            .ToHashSet(StringComparer.Ordinal);
+        return systemDevices.Contains(holder.Device) ? null : holder.MountPoint;
+    }
+
+    /// <summary>
+    /// Refuses a path that is (or lies below) the host's <c>/</c> or a system directory reached
+    /// another way, e.g. through a bind mount: compared by device and inode.
+    /// </summary>
+    private static string? WhyAlias(string canonical)
+    {
+        var identities = new Dictionary<(ulong, ulong), string>();
+        foreach (var s in SystemDirectories.Append("/"))
+        {
+            if (FileIdentity.Of(s) is { } id)
+            {
+                identities.TryAdd(id, s);
+            }
+        }
+
+        for (var p = canonical; p is not null; p = System.IO.Path.GetDirectoryName(p))
+        {
+            if (p == "/")
+            {
+                break;
+            }
+
+            if (FileIdentity.Of(p) is { } id && identities.TryGetValue(id, out var same) && same != p)
+            {
+                return $"'{p}' is the host's '{same}' reached another way (a bind mount)";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Another build root below <paramref name="canonical"/> (among the mounts below it, and three levels down), or null.</summary>
+    private static string? FindBuildRootBelow(string canonical, IReadOnlyList<MountEntry> mounts, Func<string, bool> isBuildRoot)
+    {
+        if (!Directory.Exists(canonical))
+        {
+            return null;
+        }
+
+        var prefix = canonical.TrimEnd('/') + "/";
+        var mountPoints = mounts.Select(m => m.MountPoint).Where(m => m.StartsWith(prefix, StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+
+        // Mounts of other sessions: a directory between the candidate and a mount that is a root.
+        foreach (var m in mountPoints)
+        {
+            for (var d = System.IO.Path.GetDirectoryName(m); d is not null && d.Length > canonical.Length; d = System.IO.Path.GetDirectoryName(d))
+            {
+                if (isBuildRoot(d))
+                {
+                    return d;
+                }
+            }
+        }
+
+        // Roots at rest, a few levels down (not through symlinks or into mounts). A build root
+        // itself is not searched: the danger is a parent directory of roots, which is none.
+        if (isBuildRoot(canonical))
+        {
+            return null;
+        }
+
+        var visited = 0;
+        var level = new List<string> { canonical };
+        for (var depth = 1; depth <= 3 && level.Count > 0; depth++)
+        {
+            var next = new List<string>();
+            foreach (var dir in level)
+            {
+                IEnumerable<DirectoryInfo> children;
+                try
+                {
+                    children = new DirectoryInfo(dir).EnumerateDirectories().ToList();
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    continue;
+                }
+
+                foreach (var child in children)
+                {
+                    if (child.LinkTarget is not null || mountPoints.Contains(child.FullName) || ++visited > 20000)
+                    {
+                        continue;
+                    }
+
+                    if (MayBeRoot(child.FullName) && isBuildRoot(child.FullName))
+                    {
+                        return child.FullName;
+                    }
+
+                    next.Add(child.FullName);
+                }
+            }
+
+            level = next;
+        }
+
+        return null;
+    }
+
+    /// <summary>A cheap first look (lstat only) before the in-root evidence check.</summary>
+    private static bool MayBeRoot(string dir) =>
+        new[] { "etc/gentoo-release", "etc/os-release", "usr/lib/os-release", "var/lib/gentooimage/state.json" }
+            .Any(f => FileIdentity.TypeOf(System.IO.Path.Join(dir, f), follow: false) != 0);
+
+    /// <summary>Refuses control characters (newline, tab, escape ...) in a value that ends up in a generated file.</summary>
+    public static void CheckText(string? value, string parameterName)
+    {
+        if (value is null)
+        {
+            return;
+        }
+
+        var bad = value.FirstOrDefault(char.IsControl);
+        if (bad != default || value.Contains('\0'))
+        {
+            throw new GentooImageException(
+                ErrorKind.InvalidArgument,
+                $"-{parameterName} contains the control character U+{(int)bad:X4}; it would end up in a generated file. Give the value on one line without control characters.",
+                value);
+        }
+    }
+
+    /// <summary>What is at a path, described for a message ("a regular file", "a block device"), or null when nothing is.</summary>
+    public static string? FileKind(string path) => FileIdentity.TypeOf(path) switch
+    {
+        0 => FileIdentity.TypeOf(path, follow: false) == FileIdentity.Symlink ? "a dangling symbolic link" : null,
+        FileIdentity.Regular => "a regular file",
+        FileIdentity.Directory => "a directory",
+        FileIdentity.BlockDevice => "a block device",
+        FileIdentity.CharDevice => "a character device",
+        FileIdentity.Fifo => "a FIFO",
+        FileIdentity.Socket => "a socket",
+        _ => "not a regular file",
+    };
+
+    private static string? WhyNotKernelConfig(string path)
+    {
+        var symbols = 0;
+        try
+        {
+            using var reader = new StreamReader(path);
+            var lineNo = 0;
+            while (reader.ReadLine() is { } line)
+            {
+                lineNo++;
+                var t = line.Trim();
+                if (t.Length == 0 || (t.StartsWith('#') && !t.StartsWith("# CONFIG_", StringComparison.Ordinal)))
+                {
+                    continue;
+                }
+
+                if (System.Text.RegularExpressions.Regex.IsMatch(t, @"^(CONFIG_[A-Za-z0-9_]+=.*|# CONFIG_[A-Za-z0-9_]+ is not set)$"))
+                {
+                    symbols++;
+                    continue;
+                }
+
+                return $"line {lineNo} is not a CONFIG_ setting ('{Clip(line)}')";
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"it cannot be read ({ex.Message})";
+        }
+
+        return symbols == 0 ? "it holds no CONFIG_ setting" : null;
+    }
+
+    private static string Clip(string s)
+    {
+        var clean = new string(s.Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        return clean.Length > 40 ? clean[..40] + "..." : clean;
+    }
+
+    private static string Canonical(string path, string parameterName, ErrorKind kind)
+    {
+        if (string.IsNullOrEmpty(path) || !System.IO.Path.IsPathRooted(path))
+        {
+            throw new GentooImageException(kind, $"-{parameterName} '{path}' must be an absolute path.", path);
+        }
+
+        CheckText(path, parameterName);
+        return PathInRoot.RealPath(path);
+    }
+
+    private static string Describe(string parameterName, string given, string canonical) =>
+        string.Equals(given.TrimEnd('/'), canonical, StringComparison.Ordinal) || (given == "/" && canonical == "/")
+            ? $"-{parameterName} '{canonical}'"
+            : $"-{parameterName} '{given}' (which is '{canonical}')";
+
+    private static bool IsAtOrBelow(string path, string dir) =>
+        dir == "/" || path == dir || path.StartsWith(dir + "/", StringComparison.Ordinal);
+
+    private static bool IsBelow(string path, string dir) =>
+        path.StartsWith(dir.TrimEnd('/') + "/", StringComparison.Ordinal) && path.Length > dir.Length + 1;
+}

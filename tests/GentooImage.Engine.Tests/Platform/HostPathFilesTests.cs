@@ -1,0 +1,77 @@
+using GentooImage.Engine.Platform;
+using GentooImage.TestSupport;
+
+namespace GentooImage.Engine.Tests.Platform;
+
+/// <summary>The path checks on real files: symlinks, device nodes, existing files, kernel configs.</summary>
+public sealed class HostPathFilesTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "gi-pathpolicy-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public HostPathFilesTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void ASymlinkToRootIsTheRoot()
+    {
+        var link = Path.Combine(_dir, "host");
+        File.CreateSymbolicLink(link, "/");
+        var ex = Assert.Throws<GentooImageException>(() => HostPathPolicy.CheckBuildRoot(link, "Path"));
+        Assert.Equal(ErrorKind.UnsafeRootPath, ex.Kind);
+        Assert.Contains("which is '/'", ex.Message);
+    }
+
+    [Fact]
+    public void NeverWritesAnImageOverADeviceNodeEvenWithForce()
+    {
+        var node = Path.Combine(_dir, "disk");
+        FixtureRoot.Run("mknod", node, "b", "7", "250");
+        var ex = Assert.Throws<GentooImageException>(() => HostPathPolicy.CheckOutputFile(node, "Path", HostPathUse.Image, mayReplace: true, "use -Force"));
+        Assert.Equal(ErrorKind.UnsafeOutputPath, ex.Kind);
+        Assert.Contains("block device", ex.Message);
+        Assert.Equal(FileIdentity.BlockDevice, FileIdentity.TypeOf(node));
+    }
+
+    [Fact]
+    public void AnExistingLogIsRefusedUnlessAppending()
+    {
+        var log = Path.Combine(_dir, "build.log");
+        File.WriteAllText(log, "keep me\n");
+        var ex = Assert.Throws<GentooImageException>(() => HostPathPolicy.CheckOutputFile(log, "LogPath", HostPathUse.Log, mayReplace: false, "use -Append"));
+        Assert.Equal(ErrorKind.UnsafeOutputPath, ex.Kind);
+        Assert.Contains("-Append", ex.Message);
+        Assert.Equal(log, HostPathPolicy.CheckOutputFile(log, "LogPath", HostPathUse.Log, mayReplace: true, "use -Append"));
+        Assert.Equal("keep me\n", File.ReadAllText(log));
+    }
+
+    [Fact]
+    public void AKernelConfigIsRecognisedByItsContent()
+    {
+        var config = Path.Combine(_dir, ".config");
+        File.WriteAllText(config, "#\n# Automatically generated file; DO NOT EDIT.\n#\nCONFIG_64BIT=y\n# CONFIG_XEN is not set\n\nCONFIG_LOCALVERSION=\"\"\n");
+        Assert.Equal(config, HostPathPolicy.CheckKernelConfigFile(config, "ConfigPath"));
+
+        var passwd = Path.Combine(_dir, "passwd");
+        File.WriteAllText(passwd, "root:x:0:0:root:/root:/bin/bash\n");
+        var ex = Assert.Throws<GentooImageException>(() => HostPathPolicy.CheckKernelConfigFile(passwd, "ConfigPath"));
+        Assert.Equal(ErrorKind.NotAKernelConfig, ex.Kind);
+        Assert.Contains("line 1", ex.Message);
+
+        var empty = Path.Combine(_dir, "empty");
+        File.WriteAllText(empty, "# nothing\n");
+        Assert.Equal(ErrorKind.NotAKernelConfig, Assert.Throws<GentooImageException>(() => HostPathPolicy.CheckKernelConfigFile(empty, "ConfigPath")).Kind);
+    }
+
+    [Fact]
+    public void ADirectoryHoldingAnotherBuildRootIsRefused()
+    {
+        var parent = Path.Combine(_dir, "builds");
+        var child = Path.Combine(parent, "2026", "root");
+        Directory.CreateDirectory(child);
+        var ex = Assert.Throws<GentooImageException>(() => HostPathPolicy.CheckBuildRoot(parent, "Path", d => d == child));
+        Assert.Equal(ErrorKind.UnsafeRootPath, ex.Kind);
+        Assert.Contains(child, ex.Message);
+        Assert.Equal(child, HostPathPolicy.CheckBuildRoot(child, "Path", d => d == child));
+    }
+}

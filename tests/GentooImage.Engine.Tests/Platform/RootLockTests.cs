@@ -1,0 +1,88 @@
+using GentooImage.Engine.Platform;
+
+namespace GentooImage.Engine.Tests.Platform;
+
+/// <summary>The per-root lock: flock(2) on a file outside the root, exclusive across open files and processes.</summary>
+public sealed class RootLockTests : IDisposable
+{
+    private readonly string _saved = RootLock.Directory;
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "gi-locks-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public RootLockTests() => RootLock.Directory = _dir;
+
+    public void Dispose()
+    {
+        RootLock.Directory = _saved;
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public void ASecondHolderIsRefusedWithTheFirstOnesPidAndOperation()
+    {
+        using (var first = RootLock.Acquire("/tmp/gi-some-root", "Mount-BuildFilesystems", TimeSpan.Zero, default))
+        {
+            var ex = Assert.Throws<GentooImageException>(() => RootLock.Acquire("/tmp/gi-some-root", "Dismount-BuildFilesystems", TimeSpan.Zero, default));
+            Assert.Equal(ErrorKind.BuildRootLocked, ex.Kind);
+            Assert.Contains($"pid {Environment.ProcessId}", ex.Message);
+            Assert.Contains("Mount-BuildFilesystems", ex.Message);
+
+            // Another root is another lock.
+            using var other = RootLock.Acquire("/tmp/gi-other-root", "Mount-BuildFilesystems", TimeSpan.Zero, default);
+        }
+
+        // Released (and its file removed) on dispose: the next one gets it at once.
+        Assert.Empty(Directory.GetFiles(_dir));
+        using var again = RootLock.Acquire("/tmp/gi-some-root", "Dismount-BuildFilesystems", TimeSpan.Zero, default);
+    }
+
+    [Fact]
+    public void AnotherProcessHoldingTheLockIsSeen()
+    {
+        var file = RootLock.FileFor("/tmp/gi-root-held-by-flock");
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(file, string.Empty);
+        using var holder = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("flock", new[] { "-x", file, "sleep", "30" }))!;
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            GentooImageException? ex = null;
+            while (DateTime.UtcNow < deadline)
+            {
+                try
+                {
+                    using var mine = RootLock.Acquire("/tmp/gi-root-held-by-flock", "Test", TimeSpan.Zero, default);
+                    Thread.Sleep(100); // flock(1) has not taken it yet
+                }
+                catch (GentooImageException e)
+                {
+                    ex = e;
+                    break;
+                }
+            }
+
+            Assert.NotNull(ex);
+            Assert.Equal(ErrorKind.BuildRootLocked, ex!.Kind);
+        }
+        finally
+        {
+            holder.Kill();
+            holder.WaitForExit();
+        }
+
+        // The kernel dropped the lock with its holder.
+        using var after = RootLock.Acquire("/tmp/gi-root-held-by-flock", "Test", TimeSpan.FromSeconds(5), default);
+    }
+
+    [Fact]
+    public async Task WaitsUpToTheTimeoutForTheHolder()
+    {
+        var first = RootLock.Acquire("/tmp/gi-wait-root", "First", TimeSpan.Zero, default);
+        var release = Task.Run(async () =>
+        {
+            await Task.Delay(500);
+            first.Dispose();
+        });
+        using var second = RootLock.Acquire("/tmp/gi-wait-root", "Second", TimeSpan.FromSeconds(10), default);
+        await release;
+    }
+}

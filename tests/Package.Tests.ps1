@@ -124,8 +124,11 @@ try {
 }
 finally { Remove-Item $config }
 $root = Join-Path ([IO.Path]::GetTempPath()) ("gi-package-root-{0}" -f [Guid]::NewGuid().ToString('N').Substring(0, 8))
-New-Item -ItemType Directory $root | Out-Null
-try { "BUILDROOT $((Get-BuildRoot -Path $root).Path)" } finally { Remove-Item $root }
+# A directory laid out like an extracted stage3 (what Get-BuildRoot accepts as a root).
+New-Item -ItemType Directory "$root/etc", "$root/sbin" | Out-Null
+Set-Content "$root/etc/gentoo-release" 'Gentoo Base System release 2.17'
+Set-Content "$root/sbin/init" ''
+try { "BUILDROOT $((Get-BuildRoot -Path $root).Path)" } finally { Remove-Item -Recurse $root }
 '@
     }
     It 'publishes to the repository and installs from it' {
@@ -145,10 +148,10 @@ try { "BUILDROOT $((Get-BuildRoot -Path $root).Path)" } finally { Remove-Item $r
         $Use.Output | Where-Object { $_ -like 'SYNOPSIS *' } | Should -Match 'bootable raw'
         $Use.Output | Should -Contain 'ABOUT True'
     }
-    It 'runs real cmdlets: Set-KernelConfig -WhatIf changes nothing, Get-BuildRoot reads a directory' {
+    It 'runs real cmdlets: Set-KernelConfig -WhatIf changes nothing, Get-BuildRoot reads a stage3 root' {
         $Use.Text | Should -Match 'What if: Performing the operation "Merge kernel options'
         $Use.Output | Should -Contain 'CONFIG CONFIG_64BIT=y'
-        $Use.Output | Where-Object { $_ -like 'BUILDROOT /*' } | Should -Not -BeNullOrEmpty
+        $Use.Output | Where-Object { $_ -like 'BUILDROOT /*gi-package-root-*' } | Should -Not -BeNullOrEmpty
     }
     It 'leaves no repository registered on the host' {
         $after = if (Test-Path $HostRepositories) { Get-FileHash $HostRepositories } else { $null }

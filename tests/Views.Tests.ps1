@@ -159,6 +159,12 @@ Describe 'Test-RawDiskImage result at 80 columns' {
         foreach ($cmd in $Result.Commands) { $Text | Should -Match ([regex]::Escape($cmd.Command)) }
         $Flat.Contains((Get-Flat $Result.Commands[1].Output)) | Should -BeTrue
     }
+    It 'keeps its view right after a DiskImage table in the same output (New-RawDiskImage | Test-RawDiskImage in a script)' {
+        $text = & { $Samples['GentooImage.Engine.Model.DiskImage'][0]; $Result } | Out-String -Width 80
+        $text | Should -Match '(?m)^Result Check\s+Detail$'
+        $text | Should -Not -Match 'Checks\s+: \{'
+        (Get-Flat $text).Contains((Get-Flat $Samples['GentooImage.Engine.Model.DiskImage'][0].Path)) | Should -BeTrue -Because 'the image path must be shown in full (wrapped, not cut)'
+    }
     It 'shows the checks alone as a table with full details ($r.Checks)' {
         $table = $Checks | Out-String -Width 80
         $flatTable = Get-Flat $table

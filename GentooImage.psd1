@@ -28,7 +28,9 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('Gentoo', 'OpenStack', 'DiskImage', 'Stage3', 'Chroot', 'Kernel', 'KVM', 'Xen', 'QEMU', 'Linux', 'PSEdition_Core')
-            ReleaseNotes = 'See README.md.'
+            # build.ps1 replaces this with the section of CHANGELOG.md for ModuleVersion in the built manifest.
+            ReleaseNotes = 'See CHANGELOG.md.'
+            # No ProjectUri or LicenseUri yet: the project has no public repository URL and no LICENSE file.
         }
     }
 }

@@ -6,7 +6,10 @@
     Bootstrap  installs the Debian packages the module and its tests need (only the missing ones)
                and Pester 6.2.0 from NuGet into .tools/ (git-ignored).
     Build      builds the solution and lays the module out in out/GentooImage (importable by path,
-               and by name with out/ on PSModulePath), with MAML help generated from src/help.
+               and by name with out/ on PSModulePath), with MAML help generated from src/help, the
+               about_GentooImage topic, and release notes from CHANGELOG.md in the manifest.
+    Package    Build, then out/packages/GentooImage.<version>.nupkg (Compress-PSResource), ready for
+               Publish-PSResource -NupkgPath and Install-PSResource.
     Test       Bootstrap + Build, then the xunit projects and Pester (in a child pwsh), a host mount
                table check around the whole run, and one final line 'N passed, N failed'.
     Bench      runs tests/Bench/*.Bench.ps1 (module import time and each stage against its standard tool).
@@ -19,7 +22,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Bootstrap', 'Build', 'Test', 'Bench', 'Demo', 'Clean', 'Help')]
+    [ValidateSet('Bootstrap', 'Build', 'Package', 'Test', 'Bench', 'Demo', 'Clean', 'Help')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -29,7 +32,13 @@ param(
     [string[]] $PesterPath,
 
     # Test: an xunit --filter expression; skips Pester when given alone.
-    [string] $XunitFilter
+    [string] $XunitFilter,
+
+    # Package: package the module already built in out/GentooImage instead of building it first.
+    [switch] $NoBuild,
+
+    # Package: where the .nupkg goes (default out/packages).
+    [string] $PackageDirectory
 )
 
 $ErrorActionPreference = 'Stop'
@@ -76,23 +85,56 @@ function Write-Step([string] $Message) {
 }
 
 function Invoke-Native {
+    # Runs a tool on this console (its output unbuffered, as if typed) and shows that it is still
+    # working: a progress bar with the elapsed time on a terminal, and a line every 30 s when the
+    # output is redirected (CI, a log), where pwsh draws no progress.
     param([Parameter(Mandatory)] [string] $File, [string[]] $Arguments = @(), [switch] $AllowFailure)
-    & $File @Arguments
-    if ($LASTEXITCODE -and -not $AllowFailure) {
-        throw "'$File $($Arguments -join ' ')' failed with exit code $LASTEXITCODE."
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($File)
+    $psi.UseShellExecute = $false
+    foreach ($a in $Arguments) { $psi.ArgumentList.Add($a) }
+    $what = "$File $(@($Arguments | Select-Object -First 2) -join ' ')"
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    $child = [System.Diagnostics.Process]::Start($psi)
+    try {
+        $nextLine = 30
+        while (-not $child.WaitForExit(1000)) {
+            $elapsed = [int] $watch.Elapsed.TotalSeconds
+            Write-Progress -Activity $what -Status ('{0} min {1:00} s' -f [int][math]::Floor($elapsed / 60), ($elapsed % 60))
+            if ([Console]::IsOutputRedirected -and $elapsed -ge $nextLine) {
+                Write-Host ('[{0:HH:mm:ss}] {1}: still running ({2} min {3:00} s)' -f (Get-Date), $what, [int][math]::Floor($elapsed / 60), ($elapsed % 60))
+                $nextLine += 30
+            }
+        }
+        $child.WaitForExit()
+        Write-Progress -Activity $what -Completed
+        $code = $child.ExitCode
+    }
+    finally {
+        if (-not $child.HasExited) { $child.Kill($true) }
+        $child.Dispose()
+    }
+    if ($code -and -not $AllowFailure) {
+        throw "'$File $($Arguments -join ' ')' failed with exit code $code."
     }
 }
 
 function Invoke-ChildPwsh {
     # A fresh pwsh from the same local tool, so the just-built DLL is loaded and nothing is locked.
+    # It shares this console (its output is not piped through this process), so on a terminal its
+    # Write-Progress bars show (the kernel build, downloads, the boot); with output redirected (CI,
+    # a log) the module writes a progress line every 30 s instead.
     param([Parameter(Mandatory)] [string[]] $Arguments)
-    Push-Location $Repo
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    $psi.WorkingDirectory = $Repo
+    $psi.UseShellExecute = $false
+    foreach ($a in @('pwsh', '-NoProfile', '-NonInteractive') + $Arguments) { $psi.ArgumentList.Add($a) }
+    $child = [System.Diagnostics.Process]::Start($psi)
     try {
-        & dotnet pwsh -NoProfile -NonInteractive @Arguments | Out-Host
-        return $LASTEXITCODE
+        $child.WaitForExit()
+        return $child.ExitCode
     }
     finally {
-        Pop-Location
+        $child.Dispose()
     }
 }
 
@@ -146,7 +188,7 @@ function Invoke-Build {
     foreach ($f in 'GentooImage.dll', 'GentooImage.pdb', 'GentooImage.Engine.dll', 'GentooImage.Engine.pdb', 'GentooImage.deps.json', 'GentooImage.Format.ps1xml') {
         Copy-Item (Join-Path $bin $f) $ModuleOut
     }
-    Copy-Item (Join-Path $Repo 'GentooImage.psd1') $ModuleOut
+    Write-BuiltManifest (Join-Path $ModuleOut 'GentooImage.psd1')
 
     $support = Join-Path $Out 'TestSupport'
     if (Test-Path $support) { Remove-Item -Recurse -Force $support }
@@ -155,7 +197,49 @@ function Invoke-Build {
     Write-Step 'Help: MAML from src/help'
     $rc = Invoke-ChildPwsh @('-File', (Join-Path $Repo 'build.ps1'), '-Task', 'Help')
     if ($rc) { throw "Help generation failed ($rc)." }
+    # Conceptual help (Get-Help about_GentooImage): plain text beside the MAML.
+    Copy-Item (Join-Path $Repo 'src/help/en-US/about_*.help.txt') (Join-Path $ModuleOut 'en-US')
     Write-Host "Module: $ModuleOut"
+}
+
+function Get-ChangelogSection([string] $Version) {
+    # The text under '## [<Version>]' in CHANGELOG.md, up to the next '## ' heading.
+    $lines = Get-Content (Join-Path $Repo 'CHANGELOG.md')
+    $start = -1
+    for ($i = 0; $i -lt $lines.Count; $i++) {
+        if ($lines[$i] -match "^## \[?$([regex]::Escape($Version))\]?(\s|$)") { $start = $i; break }
+    }
+    if ($start -lt 0) { throw "CHANGELOG.md has no section '## [$Version]' for the manifest's ModuleVersion." }
+    $body = for ($i = $start + 1; $i -lt $lines.Count -and $lines[$i] -notmatch '^## '; $i++) { $lines[$i] }
+    "$($lines[$start].Substring(3).Trim())`n$(($body -join "`n").Trim())"
+}
+
+function Write-BuiltManifest([string] $Target) {
+    # The source manifest with PSData.ReleaseNotes set to the CHANGELOG.md section of its version.
+    $source = Join-Path $Repo 'GentooImage.psd1'
+    $version = (Import-PowerShellDataFile $source).ModuleVersion
+    $notes = (Get-ChangelogSection $version) -replace "'", "''"
+    $text = Get-Content -Raw $source
+    $pattern = "(?m)^(\s*ReleaseNotes\s*=\s*)'[^']*'"
+    if ($text -notmatch $pattern) { throw "$source has no single-quoted ReleaseNotes line to fill in." }
+    $text = [regex]::Replace($text, $pattern, { param($m) $m.Groups[1].Value + "'" + $notes + "'" })
+    [IO.File]::WriteAllText($Target, $text, [Text.UTF8Encoding]::new($false))
+}
+
+function Invoke-Package {
+    # A .nupkg of the built module, as Publish-PSResource would upload it: what Install-PSResource
+    # installs from any repository (a folder, a NuGet feed, the PowerShell Gallery).
+    if (-not $NoBuild) { Invoke-Build }
+    if (-not (Test-Path (Join-Path $ModuleOut 'GentooImage.dll'))) { throw "The module is not built ($ModuleOut); run without -NoBuild." }
+    $packages = if ($PackageDirectory) { [IO.Path]::GetFullPath($PackageDirectory, (Get-Location).Path) } else { Join-Path $Out 'packages' }
+    if (Test-Path $packages) { Remove-Item -Recurse -Force $packages }
+    New-Item -ItemType Directory -Force $packages | Out-Null
+    Write-Step 'Package: Compress-PSResource (PSResourceGet)'
+    Import-Module Microsoft.PowerShell.PSResourceGet -ErrorAction Stop
+    Compress-PSResource -Path $ModuleOut -DestinationPath $packages
+    $nupkg = Get-ChildItem $packages -Filter '*.nupkg' | Select-Object -First 1
+    if (-not $nupkg) { throw "Compress-PSResource wrote no .nupkg into $packages." }
+    Write-Host "Package: $($nupkg.FullName)"
 }
 
 #region Help generation (MAML from src/help/en-US/<Verb-Noun>.md and the cmdlets' own metadata)
@@ -223,6 +307,17 @@ function Read-HelpMarkdown([string] $Path) {
     $help
 }
 
+function Get-ParameterValueSet([System.Management.Automation.ParameterMetadata] $Parameter) {
+    # A parameter's accepted values: its ValidateSet, else the names of its enum type (or element type).
+    $validate = $Parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] } | Select-Object -First 1
+    if ($validate) { return @($validate.ValidValues) }
+    $t = $Parameter.ParameterType
+    if ($t.IsArray) { $t = $t.GetElementType() }
+    $t = [Nullable]::GetUnderlyingType($t) ?? $t
+    if ($t.IsEnum) { return @([Enum]::GetNames($t)) }
+    @()
+}
+
 function New-MamlHelp {
     $manifest = Join-Path $ModuleOut 'GentooImage.psd1'
     $module = Import-Module $manifest -PassThru -Force
@@ -278,6 +373,21 @@ function New-MamlHelp {
             $w.WriteAttributeString('aliases', $(if ($p.Aliases.Count) { $p.Aliases -join ', ' } else { 'none' }))
             $w.WriteElementString('maml', 'name', $maml, $p.Name)
             Desc @($h.Parameters[$p.Name])
+            # The values Get-Help shows as {A | B} in the syntax: a ValidateSet's, else an enum's
+            # (what Get-Command -Syntax shows). Each is a parameterValue inside the group; bare text
+            # in the group renders as an empty set, {}.
+            $values = @(Get-ParameterValueSet $p)
+            if ($values.Count -and -not $Full) {
+                $w.WriteStartElement('command', 'parameterValueGroup', $cmd)
+                foreach ($v in $values) {
+                    $w.WriteStartElement('command', 'parameterValue', $cmd)
+                    $w.WriteAttributeString('required', 'false')
+                    $w.WriteAttributeString('variableLength', 'false')
+                    $w.WriteString($v)
+                    $w.WriteEndElement()
+                }
+                $w.WriteEndElement()
+            }
             if ($p.ParameterType -ne [switch]) {
                 $w.WriteStartElement('command', 'parameterValue', $cmd)
                 $w.WriteAttributeString('required', 'true')
@@ -288,11 +398,7 @@ function New-MamlHelp {
             $w.WriteStartElement('dev', 'type', $dev)
             $w.WriteElementString('maml', 'name', $maml, (TypeName $p.ParameterType))
             $w.WriteEndElement()
-            $validate = $p.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] } | Select-Object -First 1
             if ($Full) { $w.WriteElementString('dev', 'defaultValue', $dev, 'None') }
-            if ($validate -and -not $Full) {
-                foreach ($v in $validate.ValidValues) { $w.WriteElementString('command', 'parameterValueGroup', $cmd, $v) }
-            }
             $w.WriteEndElement()
         }
 
@@ -390,7 +496,7 @@ function Invoke-Test {
             $args = @('test', (Join-Path $Repo "tests/$project"), '-c', $Configuration, '--no-build', '-nologo',
                 '--logger', "trx;LogFileName=$trx", '--logger', 'console;verbosity=normal', '--results-directory', $TestResults)
             if ($XunitFilter) { $args += @('--filter', $XunitFilter) }
-            & dotnet @args
+            Invoke-Native dotnet $args -AllowFailure
             $counts = Read-TrxCounts (Join-Path $TestResults $trx)
             if ($null -eq $counts) {
                 Write-Warning "$project produced no results: counted as one failure."
@@ -470,6 +576,7 @@ function Invoke-Demo {
 switch ($Task) {
     'Bootstrap' { Invoke-Bootstrap }
     'Build' { Invoke-Build }
+    'Package' { Invoke-Package }
     'Help' { New-MamlHelp }
     'Test' { Invoke-Test }
     'Bench' { Invoke-Bench }

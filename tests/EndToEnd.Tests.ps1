@@ -9,7 +9,8 @@ BeforeAll {
     $log = { param($m) Write-Host "    [e2e] $m" }
 
     # The kernel the image will carry: x86_64 defconfig + the OpenStack preset + /proc/config.gz.
-    $script:Kernel = [GentooImage.TestSupport.FixtureKernel]::ForOpenStack((Join-Path $Dir 'kernel-config'), [Action[string]] $log)
+    $progress = [Action[GentooImage.Engine.Platform.ProgressReport]] { param($r) Write-Progress -Activity $r.Activity -Status $r.Status -PercentComplete $r.PercentComplete -Completed:$r.Completed }
+    $script:Kernel = [GentooImage.TestSupport.FixtureKernel]::ForOpenStack((Join-Path $Dir 'kernel-config'), [Action[string]] $log, $progress)
     $script:Release = $Kernel.Release
 
     $setup = @'

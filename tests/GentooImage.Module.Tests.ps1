@@ -19,7 +19,31 @@ Describe 'Manifest' {
     It 'is a valid module manifest' {
         # The built copy: the format file it names sits beside it there.
         { Test-ModuleManifest -Path (Join-Path $Module.ModuleBase 'GentooImage.psd1') -ErrorAction Stop } | Should -Not -Throw
-        (Get-FileHash $SourceManifest).Hash | Should -Be (Get-FileHash (Join-Path $Module.ModuleBase 'GentooImage.psd1')).Hash
+        # The built copy is the source with the release notes filled in from CHANGELOG.md.
+        $built = Get-Content -Raw (Join-Path $Module.ModuleBase 'GentooImage.psd1')
+        $pattern = "(?ms)^\s*ReleaseNotes\s*=\s*'(?:[^']|'')*'"
+        ($built -replace $pattern, '') | Should -Be ((Get-Content -Raw $SourceManifest) -replace $pattern, '')
+    }
+    It 'keeps the version in one place: the assemblies carry the manifest''s ModuleVersion' {
+        foreach ($dll in 'GentooImage.dll', 'GentooImage.Engine.dll') {
+            $v = [Reflection.AssemblyName]::GetAssemblyName((Join-Path $Module.ModuleBase $dll)).Version
+            '{0}.{1}.{2}' -f $v.Major, $v.Minor, $v.Build | Should -Be $Data.ModuleVersion
+        }
+        $Module.Version.ToString() | Should -Be $Data.ModuleVersion
+    }
+    It 'has release notes: the CHANGELOG.md section of its version' {
+        $changelog = Get-Content (Join-Path $RepoRoot 'CHANGELOG.md')
+        $changelog | Should -Contain ($changelog | Where-Object { $_ -match "^## \[$([regex]::Escape($Data.ModuleVersion))\]" } | Select-Object -First 1)
+        $notes = $Module.PrivateData.PSData.ReleaseNotes
+        $notes | Should -Match "^\[$([regex]::Escape($Data.ModuleVersion))\]"
+        foreach ($line in $changelog | Where-Object { $_ -match '^- ' } | Select-Object -First 3) { $notes.Contains($line) | Should -BeTrue -Because $line }
+    }
+    It 'says where the project and its licence are, or the README says why not' {
+        # No public repository URL and no LICENSE file yet: the manifest must not invent them.
+        $psdata = $Data.PrivateData.PSData
+        if (Test-Path (Join-Path $RepoRoot 'LICENSE*')) { $psdata.LicenseUri | Should -Match '^https://' }
+        else { $psdata.Keys | Should -Not -Contain 'LicenseUri' }
+        if ($psdata.Keys -contains 'ProjectUri') { $psdata.ProjectUri | Should -Match '^https://' }
     }
     It 'targets PowerShell 7.4+ Core only' {
         $Data.CompatiblePSEditions | Should -Be @('Core')
@@ -104,12 +128,40 @@ Describe 'Cmdlet <_>' -ForEach $Exported {
         @($Help.examples.example).Count | Should -BeGreaterOrEqual 2
         foreach ($e in $Help.examples.example) { $e.code | Should -Not -BeNullOrEmpty }
     }
+    It 'shows the values of every ValidateSet and enum parameter in its help, never an empty set' {
+        # The syntax lines, and the '-Name <Type>' heading of each parameter in Get-Help -Full.
+        $syntax = ($Help.syntax | Out-String -Width 4096) +
+            (($Help.parameters | Out-String -Width 4096) -split "`n" | Where-Object { $_ -match '^\s*-\w+' } | Out-String)
+        $syntax | Should -Not -Match '\{\s*\}' -Because 'an empty value set ({}) tells the user nothing'
+        $syntax | Should -Not -Match '<\s*>'
+        foreach ($p in $Parameters) {
+            $t = $p.ParameterType
+            if ($t.IsArray) { $t = $t.GetElementType() }
+            $set = $p.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] } | Select-Object -First 1
+            $values = if ($set) { @($set.ValidValues) } elseif ($t.IsEnum) { [Enum]::GetNames($t) } else { continue }
+            $syntax | Should -Match "-$($p.Name) \{$([regex]::Escape($values -join ' | '))\}"
+        }
+    }
     It 'describes every parameter' {
         foreach ($p in $Parameters) {
             $ph = $Help.parameters.parameter | Where-Object name -EQ $p.Name
             $ph | Should -Not -BeNullOrEmpty -Because "-$($p.Name) must be in the help"
             ($ph.description.Text -join ' ') | Should -Not -BeNullOrEmpty -Because "-$($p.Name) needs a description"
         }
+    }
+}
+
+Describe 'Conceptual help' {
+    It 'has about_GentooImage, shown by Get-Help, on the pipeline, its objects, state and safety' {
+        Join-Path $Module.ModuleBase 'en-US/about_GentooImage.help.txt' | Should -Exist
+        $text = Get-Help about_GentooImage | Out-String
+        foreach ($heading in 'THE PIPELINE IN ONE PICTURE', 'THE OBJECTS', 'WHERE STATE LIVES', 'SAFETY GUARANTEES') {
+            $text | Should -Match $heading
+        }
+        foreach ($c in $Data.CmdletsToExport) { $text | Should -Match $c }
+    }
+    It 'fits 80 columns' {
+        Get-Content (Join-Path $RepoRoot 'src/help/en-US/about_GentooImage.help.txt') | Where-Object Length -GT 80 | Should -BeNullOrEmpty
     }
 }
 

@@ -18,7 +18,10 @@ New-Item -ItemType Directory -Force $WorkDirectory | Out-Null
 $mirror = [GentooImage.TestSupport.FixtureMirror]::Create()
 try {
     Write-Host "Loopback mirror: $($mirror.BaseUri) (stage3 signed by test key $($mirror.Trusted.PrimaryFingerprint))"
-    $kernel = [GentooImage.TestSupport.FixtureKernel]::ForOpenStack((Join-Path $WorkDirectory 'kernel-config'), [Action[string]] { param($m) Write-Host $m })
+    # The first run builds the kernel (13-16 min on 2 cores): a progress bar on a console, and a
+    # line a minute in any case, so a log shows it is still going.
+    $progress = [Action[GentooImage.Engine.Platform.ProgressReport]] { param($r) Write-Progress -Activity $r.Activity -Status $r.Status -PercentComplete $r.PercentComplete -Completed:$r.Completed }
+    $kernel = [GentooImage.TestSupport.FixtureKernel]::ForOpenStack((Join-Path $WorkDirectory 'kernel-config'), [Action[string]] { param($m) Write-Host $m }, $progress)
     $params = @{
         Offline            = $true
         Mirror             = $mirror.BaseUri

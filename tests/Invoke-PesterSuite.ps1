@@ -20,7 +20,20 @@ $config.Output.Verbosity = 'Detailed'
 $config.TestResult.Enabled = $true
 $config.TestResult.OutputFormat = 'NUnitXml'
 $config.TestResult.OutputPath = Join-Path $ResultDirectory 'pester.xml'
-$result = Invoke-Pester -Configuration $config
-$failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
-[pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount } |
-    ConvertTo-Json | Set-Content (Join-Path $ResultDirectory 'pester-summary.json')
+$result = $null
+try {
+    $result = Invoke-Pester -Configuration $config
+}
+catch {
+    # Pester can fail after running the tests (e.g. its NUnit export on a control character in a
+    # failure message); that must count as a failure, never as a clean run.
+    Write-Host "Pester failed: $_" -ForegroundColor Red
+}
+$summary = if ($null -eq $result) {
+    [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+}
+else {
+    $failed = [int] $result.FailedCount + [int] $result.FailedBlocksCount + [int] $result.FailedContainersCount
+    [pscustomobject]@{ Passed = [int] $result.PassedCount; Failed = $failed; Skipped = [int] $result.SkippedCount }
+}
+$summary | ConvertTo-Json | Set-Content (Join-Path $ResultDirectory 'pester-summary.json')

@@ -54,7 +54,21 @@ public sealed class ImageTester
         ctx.Report(new ProgressReport("Testing disk image", $"Booting under {accel} with {firmware} firmware", 20));
         var watch = Stopwatch.StartNew();
         await using var vm = QemuSession.Start(qemu, ctx);
-        var seen = await vm.WaitForAsync(new Regex(options.Pattern, RegexOptions.Multiline), options.Timeout, 0, ctx.Cancellation).ConfigureAwait(false);
+        Match? seen;
+        using (var watching = CancellationTokenSource.CreateLinkedTokenSource(ctx.Cancellation))
+        {
+            var stages = ReportBootStagesAsync(vm, $"Booting under {accel} with {firmware} firmware", options.Timeout, watch, ctx, watching.Token);
+            try
+            {
+                seen = await vm.WaitForAsync(new Regex(options.Pattern, RegexOptions.Multiline), options.Timeout, 0, ctx.Cancellation).ConfigureAwait(false);
+            }
+            finally
+            {
+                await watching.CancelAsync().ConfigureAwait(false);
+                await stages.ConfigureAwait(false);
+            }
+        }
+
         var bootSeconds = watch.Elapsed.TotalSeconds;
         result = result with
         {
@@ -92,5 +106,30 @@ public sealed class ImageTester
         }
 
         return result with { Commands = outputs };
+    }
+
+    /// <summary>
+    /// While the guest boots, reports once a second the stage its serial console shows (firmware,
+    /// GRUB, kernel, init, login) and the time spent against the timeout.
+    /// </summary>
+    private static async Task ReportBootStagesAsync(QemuSession vm, string status, TimeSpan timeout, Stopwatch watch, OperationContext ctx, CancellationToken stop)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var stage = BootStageDetector.Detect(vm.Serial);
+                var percent = 20 + ((int)stage * 10);
+                ctx.Report(new ProgressReport(
+                    "Testing disk image",
+                    $"{status}: {BootStageDetector.Describe(stage)} ({ProgressHeartbeat.Elapsed(watch.Elapsed)} of at most {ProgressHeartbeat.Elapsed(timeout)})",
+                    percent));
+                await Task.Delay(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The boot ended (or was cancelled): no more reports.
+        }
     }
 }

@@ -109,10 +109,22 @@ public static class GentooChroot
             log.Write($"# Invoke-GentooChroot {start:O} root={rootPath} shell={shell} script-sha256={sha}\n");
             ctx.Verbose($"Running {shell} {scriptInRoot} in '{rootPath}' (PID namespace); log: {logPath}");
 
+            var activity = $"Running the script in {rootPath}";
+            var nextReportMs = 0L;
             void OnLine(string line, string tag)
             {
+                var report = false;
+                long count;
                 lock (log)
                 {
+                    // Progress at most once a second (a million lines must not become a million
+                    // progress records): the lines so far, the time, and the latest line.
+                    if (watch.ElapsedMilliseconds >= nextReportMs)
+                    {
+                        nextReportMs = watch.ElapsedMilliseconds + 1000;
+                        report = true;
+                    }
+
                     log.Write(line);
                     log.Write('\n');
                     tail.Enqueue(line);
@@ -121,10 +133,15 @@ public static class GentooChroot
                         tail.Dequeue();
                     }
 
-                    lines++;
+                    count = ++lines;
                 }
 
                 ctx.Information(line, tag);
+                if (report)
+                {
+                    var latest = line.Length > 60 ? line[..57] + "..." : line;
+                    ctx.Report(new ProgressReport(activity, $"{count} lines, {ProgressHeartbeat.Elapsed(watch.Elapsed)}: {latest}", -1, 4));
+                }
             }
 
             var spec = new ProcessSpec("env", Arguments(rootPath, shell, scriptInRoot))
@@ -139,6 +156,7 @@ public static class GentooChroot
             };
 
             ProcessResult result;
+            ctx.Report(new ProgressReport(activity, $"{shell} {scriptInRoot}", -1, 4));
             try
             {
                 result = ProcessRunner.Instance.RunAsync(spec, ctx.Cancellation).GetAwaiter().GetResult();

@@ -12,6 +12,7 @@ namespace GentooImage.Commands;
 public abstract class GentooCmdletBase : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _cancel = new();
+    private bool _logOutput;
     private bool _disposed;
 
     /// <summary>Cancelled by Ctrl+C (StopProcessing).</summary>
@@ -30,6 +31,8 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
         // growing memory.
         using var queue = new BlockingCollection<Action>(boundedCapacity: 4096);
         var activities = new HashSet<int>();
+        var heartbeat = NewHeartbeat();
+        var nextRefresh = DateTime.MinValue;
         void Post(Action action)
         {
             try
@@ -44,7 +47,7 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
 
         var context = new OperationContext(
             _cancel.Token,
-            new QueueProgress(Post, this, activities),
+            new QueueProgress(Post, this, activities, heartbeat),
             m => Post(() => WriteVerbose(m)),
             m => Post(() => WriteWarning(m)),
             (m, tag) => Post(() => WriteInformation(new InformationRecord(m, tag) { Tags = { tag } })));
@@ -63,9 +66,37 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
 
         try
         {
-            foreach (var action in queue.GetConsumingEnumerable())
+            while (!queue.IsCompleted)
             {
-                action();
+                // Wakes up at least once a second, so a long wait with no new report still gets its
+                // progress line in a log.
+                if (queue.TryTake(out var action, 1000))
+                {
+                    action();
+                }
+
+                if (heartbeat is null)
+                {
+                    continue;
+                }
+
+                if (_logOutput)
+                {
+                    if (heartbeat.Due(DateTime.UtcNow) is { } line)
+                    {
+                        Host.UI.WriteLine(line);
+                    }
+                }
+                else if (DateTime.UtcNow >= nextRefresh)
+                {
+                    // A console: once a second, a step that has said nothing for 2 s gets its
+                    // elapsed time shown.
+                    nextRefresh = DateTime.UtcNow.AddSeconds(1);
+                    foreach (var stale in heartbeat.Stale(DateTime.UtcNow, TimeSpan.FromSeconds(2)))
+                    {
+                        WriteProgress(ToRecord(stale));
+                    }
+                }
             }
         }
         catch (PipelineStoppedException)
@@ -90,6 +121,28 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
             ThrowTerminatingError(ErrorRecords.From(ex, target));
             throw; // unreachable: ThrowTerminatingError always throws
         }
+    }
+
+    /// <summary>
+    /// Progress lines for runs without an interactive console: pwsh draws no Write-Progress when its
+    /// output is redirected (CI, a log file), so there a line is written every 30 s
+    /// (GENTOOIMAGE_PROGRESS_INTERVAL seconds; 0 for none) while an engine activity runs.
+    /// </summary>
+    private ProgressHeartbeat? NewHeartbeat()
+    {
+        if (Host.Name != "ConsoleHost")
+        {
+            return null;
+        }
+
+        _logOutput = Console.IsOutputRedirected;
+        if (!_logOutput)
+        {
+            return new ProgressHeartbeat(ProgressHeartbeat.DefaultInterval, DateTime.UtcNow);
+        }
+
+        var interval = ProgressHeartbeat.IntervalFromEnvironment(Environment.GetEnvironmentVariable(ProgressHeartbeat.IntervalVariable));
+        return interval is null ? null : new ProgressHeartbeat(interval.Value, DateTime.UtcNow);
     }
 
     /// <summary>Runs engine work that returns nothing.</summary>
@@ -136,26 +189,31 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
         GC.SuppressFinalize(this);
     }
 
+    private static ProgressRecord ToRecord(ProgressReport value) =>
+        new(value.ActivityId, value.Activity, string.IsNullOrEmpty(value.Status) ? value.Activity : value.Status)
+        {
+            PercentComplete = Math.Clamp(value.PercentComplete, -1, 100),
+            RecordType = value.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+        };
+
     private sealed class QueueProgress : IProgress<ProgressReport>
     {
         private readonly Action<Action> _post;
         private readonly GentooCmdletBase _cmdlet;
         private readonly HashSet<int> _activities;
+        private readonly ProgressHeartbeat? _heartbeat;
 
-        public QueueProgress(Action<Action> post, GentooCmdletBase cmdlet, HashSet<int> activities)
+        public QueueProgress(Action<Action> post, GentooCmdletBase cmdlet, HashSet<int> activities, ProgressHeartbeat? heartbeat)
         {
             _post = post;
             _cmdlet = cmdlet;
             _activities = activities;
+            _heartbeat = heartbeat;
         }
 
         public void Report(ProgressReport value) => _post(() =>
         {
-            var record = new ProgressRecord(value.ActivityId, value.Activity, string.IsNullOrEmpty(value.Status) ? value.Activity : value.Status)
-            {
-                PercentComplete = Math.Clamp(value.PercentComplete, -1, 100),
-                RecordType = value.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
-            };
+            var record = ToRecord(value);
             if (value.Completed)
             {
                 _activities.Remove(value.ActivityId);
@@ -165,6 +223,7 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
                 _activities.Add(value.ActivityId);
             }
 
+            _heartbeat?.Observe(value, DateTime.UtcNow);
             _cmdlet.WriteProgress(record);
         });
     }

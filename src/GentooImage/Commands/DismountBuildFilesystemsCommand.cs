@@ -16,16 +16,26 @@ public sealed class DismountBuildFilesystemsCommand : BuildRootCmdletBase
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    // The root's lock is released when Run returns, before the output goes down the pipeline:
+    // the next cmdlet (New-Stage3Root | Mount-BuildFilesystems) takes the same lock.
     protected override void ProcessRecord()
+    {
+        if (Run() is { } output)
+        {
+            WriteObject(output);
+        }
+    }
+
+    private object? Run()
     {
         using var lease = OpenBuildRoot(BuildRootAccess.Change);
         var root = lease.Root!;
         var what = Force ? "Unmount everything below the root, terminating processes that use it" : "Unmount everything below the root";
         if (!ShouldProcess(root.Path, what))
         {
-            return;
+            return null;
         }
 
-        WriteObject(RunEngine("Unmounting build filesystems", root.Path, ctx => BuildFilesystems.Dismount(root, Force.IsPresent, ctx)));
+        return RunEngine("Unmounting build filesystems", root.Path, ctx => BuildFilesystems.Dismount(root, Force.IsPresent, ctx));
     }
 }

@@ -53,7 +53,17 @@ public sealed class InitializeCloudGuestCommand : BuildRootCmdletBase
     [ValidateNoControlCharacters]
     public string Timezone { get; set; } = "UTC";
 
+    // The root's lock is released when Run returns, before the output goes down the pipeline:
+    // the next cmdlet (New-Stage3Root | Mount-BuildFilesystems) takes the same lock.
     protected override void ProcessRecord()
+    {
+        if (Run() is { } output)
+        {
+            WriteObject(output);
+        }
+    }
+
+    private object? Run()
     {
         using var lease = OpenBuildRoot(BuildRootAccess.Change);
         var root = lease.Root!;
@@ -81,15 +91,15 @@ public sealed class InitializeCloudGuestCommand : BuildRootCmdletBase
 
         if (plan.Changes.Count == 0 && !ShouldProcess(root.Path, "Initialize-CloudGuest (nothing to change; record the step)"))
         {
-            return;
+            return null;
         }
 
         if (plan.Changes.Count > 0 && approved.Count == 0)
         {
-            return;
+            return null;
         }
 
         RunEngine("Initializing the cloud guest", root, ctx => CloudGuest.Apply(root, plan, approved, ctx));
-        WriteObject(root);
+        return root;
     }
 }

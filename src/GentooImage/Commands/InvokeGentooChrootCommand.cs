@@ -54,7 +54,17 @@ public sealed class InvokeGentooChrootCommand : BuildRootCmdletBase
     [ValidateRange(1, int.MaxValue)]
     public int TimeoutSec { get; set; }
 
+    // The root's lock is released when Run returns, before the output goes down the pipeline:
+    // the next cmdlet (New-Stage3Root | Mount-BuildFilesystems) takes the same lock.
     protected override void ProcessRecord()
+    {
+        if (Run() is { } output)
+        {
+            WriteObject(output);
+        }
+    }
+
+    private object? Run()
     {
         if ((Script is null) == (ScriptPath is null))
         {
@@ -104,9 +114,9 @@ public sealed class InvokeGentooChrootCommand : BuildRootCmdletBase
         var description = $"Run in '{root.Path}' with chroot ({Shell ?? "/bin/bash or /bin/sh"}) the script:\n{GentooChroot.ScriptFile(options)}";
         if (!ShouldProcess(description, $"Run a script in '{root.Path}'?", "Invoke-GentooChroot"))
         {
-            return;
+            return null;
         }
 
-        WriteObject(RunEngine("Running a script in the chroot", root.Path, ctx => GentooChroot.Invoke(root, options, ctx)));
+        return RunEngine("Running a script in the chroot", root.Path, ctx => GentooChroot.Invoke(root, options, ctx));
     }
 }

@@ -31,7 +31,17 @@ public sealed class MountBuildFilesystemsCommand : BuildRootCmdletBase
     [ValidateNotNullOrEmpty]
     public string? BinpkgCache { get; set; }
 
+    // The root's lock is released when Run returns, before the output goes down the pipeline:
+    // the next cmdlet (New-Stage3Root | Mount-BuildFilesystems) takes the same lock.
     protected override void ProcessRecord()
+    {
+        if (Run() is { } output)
+        {
+            WriteObject(output);
+        }
+    }
+
+    private object? Run()
     {
         using var lease = OpenBuildRoot(BuildRootAccess.Change);
         var root = lease.Root!;
@@ -47,9 +57,9 @@ public sealed class MountBuildFilesystemsCommand : BuildRootCmdletBase
         var description = $"Mount on '{root.Path}':\n  " + string.Join("\n  ", plan) + "\n  and copy the host's /etc/resolv.conf (the root's own is kept aside).";
         if (!ShouldProcess(description, $"Mount {plan.Count} file systems on '{root.Path}'?", "Mount-BuildFilesystems"))
         {
-            return;
+            return null;
         }
 
-        WriteObject(RunEngine("Mounting build filesystems", root.Path, ctx => BuildFilesystems.Mount(root, options, ctx)));
+        return RunEngine("Mounting build filesystems", root.Path, ctx => BuildFilesystems.Mount(root, options, ctx));
     }
 }

@@ -73,7 +73,17 @@ public sealed class NewRawDiskImageCommand : GentooCmdletBase
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    // The root's lock is released when Run returns, before the output goes down the pipeline:
+    // the next cmdlet (New-Stage3Root | Mount-BuildFilesystems) takes the same lock.
     protected override void ProcessRecord()
+    {
+        if (Run() is { } output)
+        {
+            WriteObject(output);
+        }
+    }
+
+    private object? Run()
     {
         var image = ResolvePath(Path);
         var rootArg = ParameterSetName == InputObjectSet ? InputObject.Path : ResolvePath(RootPath);
@@ -103,10 +113,10 @@ public sealed class NewRawDiskImageCommand : GentooCmdletBase
         WriteVerbose(layout.Describe());
         if (!ShouldProcess(layout.Describe(), "Write disk image"))
         {
-            return;
+            return null;
         }
 
-        WriteObject(RunEngine("Writing the disk image", image, ctx => DiskImageBuilder.Build(layout, ctx, buildRoot)));
+        return RunEngine("Writing the disk image", image, ctx => DiskImageBuilder.Build(layout, ctx, buildRoot));
     }
 
     private BuildRootLease OpenRoot(string path)

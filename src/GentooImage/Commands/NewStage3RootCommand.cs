@@ -69,7 +69,17 @@ public sealed class NewStage3RootCommand : GentooCmdletBase
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    // The root's lock is released when Run returns, before the output goes down the pipeline:
+    // the next cmdlet (New-Stage3Root | Mount-BuildFilesystems) takes the same lock.
     protected override void ProcessRecord()
+    {
+        if (Run() is { } output)
+        {
+            WriteObject(output);
+        }
+    }
+
+    private object? Run()
     {
         BuildRootLease lease;
         try
@@ -106,10 +116,10 @@ public sealed class NewStage3RootCommand : GentooCmdletBase
         var plan = RunEngine("New-Stage3Root", root, ctx => installer.PlanAsync(request, ctx, requireRoot: !IsWhatIf()).GetAwaiter().GetResult());
         if (!ShouldProcess(plan.Describe(), $"Extract {plan.FileName} into {root}?", "New-Stage3Root"))
         {
-            return;
+            return null;
         }
 
-        WriteObject(RunEngine("New-Stage3Root", root, ctx => installer.InstallAsync(plan, ctx).GetAwaiter().GetResult()));
+        return RunEngine("New-Stage3Root", root, ctx => installer.InstallAsync(plan, ctx).GetAwaiter().GetResult());
     }
 }
 

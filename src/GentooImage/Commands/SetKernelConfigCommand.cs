@@ -59,7 +59,17 @@ public sealed class SetKernelConfigCommand : BuildRootCmdletBase
     [Parameter]
     public SwitchParameter Strict { get; set; }
 
+    // The root's lock is released when Run returns, before the output goes down the pipeline:
+    // the next cmdlet (New-Stage3Root | Mount-BuildFilesystems) takes the same lock.
     protected override void ProcessRecord()
+    {
+        if (Run() is { } output)
+        {
+            WriteObject(output);
+        }
+    }
+
+    private object? Run()
     {
         var settings = new List<KeyValuePair<string, string?>>();
         foreach (DictionaryEntry entry in Setting)
@@ -85,11 +95,10 @@ public sealed class SetKernelConfigCommand : BuildRootCmdletBase
             var config = RunEngine("Set-KernelConfig", given, _ => HostPathPolicy.CheckKernelConfigFile(given, nameof(ConfigPath)));
             if (!ShouldProcess(config, "Merge kernel options and verify them"))
             {
-                return;
+                return null;
             }
 
-            WriteObject(RunEngine("Set-KernelConfig", config, ctx => KernelConfigurator.ApplyToFile(config, request, ctx)));
-            return;
+            return RunEngine("Set-KernelConfig", config, ctx => KernelConfigurator.ApplyToFile(config, request, ctx));
         }
 
         using var lease = OpenBuildRoot(BuildRootAccess.Change);
@@ -97,10 +106,10 @@ public sealed class SetKernelConfigCommand : BuildRootCmdletBase
         var action = DistKernel ? "Write a dist-kernel config fragment" : "Merge kernel options into the root's kernel tree and verify them";
         if (!ShouldProcess(root.Path, action))
         {
-            return;
+            return null;
         }
 
-        WriteObject(RunEngine("Set-KernelConfig", root.Path, ctx => KernelConfigurator.Apply(root, request, ctx)));
+        return RunEngine("Set-KernelConfig", root.Path, ctx => KernelConfigurator.Apply(root, request, ctx));
     }
 
     private static object? Unwrap(object? value) => value is PSObject pso ? pso.BaseObject : value;

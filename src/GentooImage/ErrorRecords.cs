@@ -39,6 +39,7 @@ internal static class ErrorRecords
         ErrorKind.BuildRootNotFound => ErrorCategory.ObjectNotFound,
         ErrorKind.RootNotEmpty => ErrorCategory.ResourceExists,
         ErrorKind.BuildRootStateInvalid => ErrorCategory.InvalidData,
+        ErrorKind.BuildRootIncomplete => ErrorCategory.InvalidData,
         ErrorKind.Stage3NotFound => ErrorCategory.ObjectNotFound,
         ErrorKind.Stage3DownloadFailed => ErrorCategory.ConnectionError,
         ErrorKind.Stage3DigestMismatch => ErrorCategory.SecurityError,

@@ -21,6 +21,8 @@ public enum ErrorKind
     BuildRootNotFound,
     RootNotEmpty,
     BuildRootStateInvalid,
+    /// <summary>A New-Stage3Root run into the root did not finish; rerun it with -Force.</summary>
+    BuildRootIncomplete,
 
     // Stage3
     Stage3NotFound,

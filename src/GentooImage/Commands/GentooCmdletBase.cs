@@ -14,7 +14,7 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
     private readonly CancellationTokenSource _cancel = new();
     private bool _disposed;
 
-    /// <summary>Cancelled by Ctrl+C (StopProcessing).</summary>
+    /// <summary>Cancelled by Ctrl+C (StopProcessing), and by SIGTERM, SIGHUP and SIGINT without a terminal (<see cref="SignalCancellation"/>).</summary>
     protected CancellationToken CancelToken => _cancel.Token;
 
     protected override void StopProcessing() => _cancel.Cancel();
@@ -26,6 +26,20 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
     /// </summary>
     protected T RunEngine<T>(string activity, object? target, Func<OperationContext, T> work)
     {
+        // SIGTERM/SIGHUP (and SIGINT without a terminal) cancel this like Ctrl+C; after a signal
+        // no new operation starts, and the process ends once this one has cleaned up.
+        IDisposable signals;
+        try
+        {
+            signals = SignalCancellation.Enter(_cancel);
+        }
+        catch (GentooImageException ex)
+        {
+            ThrowTerminatingError(ErrorRecords.From(ex, target));
+            throw;
+        }
+
+        using var signalsScope = signals;
         // Bounded, so a chatty engine (a million output lines) waits for the host instead of
         // growing memory.
         using var queue = new BlockingCollection<Action>(boundedCapacity: 4096);
@@ -87,6 +101,12 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
+            if (SignalCancellation.ReceivedSignal is var signo and not 0 &&
+                (ex is OperationCanceledException || (ex is GentooImageException { Kind: ErrorKind.OperationCancelled })))
+            {
+                ex = SignalCancellation.Cancelled(signo, ex);
+            }
+
             ThrowTerminatingError(ErrorRecords.From(ex, target));
             throw; // unreachable: ThrowTerminatingError always throws
         }

@@ -41,6 +41,14 @@ public static class ChildLauncher
         }
 
         var original = info.FileName;
+        if (!string.IsNullOrEmpty(info.Arguments))
+        {
+            // The single-string form (never used by the engine, which passes argument vectors).
+            info.FileName = setpriv;
+            info.Arguments = "--pdeathsig KILL -- \"" + original.Replace("\"", "\\\"", StringComparison.Ordinal) + "\" " + info.Arguments;
+            return;
+        }
+
         var args = info.ArgumentList.ToList();
         info.FileName = setpriv;
         info.ArgumentList.Clear();

@@ -40,6 +40,9 @@ public static class SignalCancellation
     /// <summary>How the process ends after a handled signal (replaced by tests).</summary>
     internal static Action<int> ExitProcess { get; set; } = code => Environment.Exit(code);
 
+    /// <summary>Forgets a handled signal (tests that signal their own process).</summary>
+    internal static void ResetForTests() => Volatile.Write(ref s_signal, 0);
+
     /// <summary>The signal number that stopped the operations, or 0.</summary>
     public static int ReceivedSignal => Volatile.Read(ref s_signal);
 

@@ -87,6 +87,11 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
             // Ctrl+C while writing: stop the engine and wait for it to clean up before leaving.
             _cancel.Cancel();
             task.ContinueWith(_ => { }, TaskScheduler.Default).Wait();
+            if (SignalCancellation.ReceivedSignal is var stoppedBy and not 0)
+            {
+                AnnounceSignalError(ErrorRecords.From(SignalCancellation.Cancelled(stoppedBy), target));
+            }
+
             throw;
         }
 
@@ -104,11 +109,29 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
             if (SignalCancellation.ReceivedSignal is var signo and not 0 &&
                 (ex is OperationCanceledException || (ex is GentooImageException { Kind: ErrorKind.OperationCancelled })))
             {
-                ex = SignalCancellation.Cancelled(signo, ex);
+                var record = ErrorRecords.From(SignalCancellation.Cancelled(signo, ex), target);
+                AnnounceSignalError(record);
+                ThrowTerminatingError(record);
             }
 
             ThrowTerminatingError(ErrorRecords.From(ex, target));
             throw; // unreachable: ThrowTerminatingError always throws
+        }
+    }
+
+    /// <summary>
+    /// After a signal the process ends as soon as every operation has cleaned up, possibly before
+    /// the host has shown the terminating error; so the error is also written at once, in one line.
+    /// </summary>
+    private void AnnounceSignalError(ErrorRecord record)
+    {
+        try
+        {
+            Host?.UI?.WriteErrorLine($"{MyInvocation.MyCommand.Name}: {record.Exception.Message} ({record.FullyQualifiedErrorId}, {record.CategoryInfo.Category})");
+        }
+        catch (Exception ex) when (ex is NotImplementedException or InvalidOperationException or IOException or PSInvalidOperationException)
+        {
+            // A host without a console: the terminating error still carries it.
         }
     }
 

@@ -18,12 +18,9 @@ BeforeAll {
         # Every process whose command line names one of the paths, or whose cwd or root is below one.
         foreach ($p in Get-ChildItem /proc -Directory | Where-Object Name -match '^\d+$') {
             if ([int]$p.Name -eq $PID) { continue }
-            try {
-                $cmd = [IO.File]::ReadAllText("$($p.FullName)/cmdline") -replace "`0", ' '
-                $cwd = (Get-Item "$($p.FullName)/cwd" -ErrorAction Stop).LinkTarget
-                $rootLink = (Get-Item "$($p.FullName)/root" -ErrorAction Stop).LinkTarget
-            }
-            catch { continue }
+            try { $cmd = [IO.File]::ReadAllText("$($p.FullName)/cmdline") -replace "`0", ' ' } catch { continue }   # gone
+            $cwd = try { [IO.Directory]::ResolveLinkTarget("$($p.FullName)/cwd", $false).FullName } catch { '' }
+            $rootLink = try { [IO.Directory]::ResolveLinkTarget("$($p.FullName)/root", $false).FullName } catch { '' }
             foreach ($path in $Paths) {
                 if ($cmd.Contains($path) -or "$cwd/".StartsWith("$path/") -or "$rootLink/".StartsWith("$path/")) {
                     "$($p.Name): $cmd"
@@ -174,11 +171,27 @@ Describe 'Signals during New-Stage3Root extraction' {
     }
 }
 
+Describe 'Signals while no operation runs' {
+    It 'SIGTERM keeps its default effect after a GentooImage cmdlet has run (pwsh ends at once with 143)' {
+        $root = Join-Path $Dir 'idle'
+        $child = Start-ChildPwsh $Dir "New-Stage3Root -Path '$root' -Stage3 '$Tarball' -Verification None -WhatIf`n'IDLE'`nStart-Sleep 60`n'SCRIPT-CONTINUED'"
+        Wait-Until { (Get-Content $child.Out -Raw) -match 'IDLE' } -What 'the cmdlet to have run'
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $r = Stop-Child $child 'TERM'
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+        $r.ExitCode | Should -Be 143
+        $r.Err | Should -Not -Match 'OperationCancelled'
+        $r.Out | Should -Not -Match 'SCRIPT-CONTINUED'
+    }
+}
+
 Describe 'Signals during Invoke-GentooChroot' {
     BeforeAll {
         $script:ChrootRoot = [GentooImage.TestSupport.FixtureRoot]::Create((Join-Path $Dir 'chroot'))
-        # A background job and a daemon in a session of its own, then a long foreground command.
-        $script:ChrootScript = 'sleep 300 & setsid sleep 301 & sleep 302'
+        # A background job and a daemon in a session of its own, then a long foreground command;
+        # numbers of their own, so that no other process on the machine is taken for them.
+        $script:Mark = Get-Random -Minimum 100000 -Maximum 999999
+        $script:ChrootScript = "sleep ${Mark}1 & setsid sleep ${Mark}2 & sleep ${Mark}3"
     }
     AfterEach {
         if (Get-MountsBelow $ChrootRoot) { Dismount-BuildFilesystems -Path $ChrootRoot -Force | Out-Null }
@@ -190,7 +203,7 @@ Describe 'Signals during Invoke-GentooChroot' {
         @{ Signal = 'KILL'; Code = 137 }
     ) {
         $child = Start-ChildPwsh $Dir "Mount-BuildFilesystems -Path '$ChrootRoot' -NoPortageTmpfs | Invoke-GentooChroot -Script '$ChrootScript'`n'SCRIPT-CONTINUED'" -IgnoreSigint
-        Wait-Until { (Test-Running '^sleep 302') -and (Test-Running '^sleep 301') -and (Test-Running '^sleep 300') } -What 'the script and its background processes'
+        Wait-Until { (Test-Running "^sleep ${Mark}3") -and (Test-Running "^sleep ${Mark}2") -and (Test-Running "^sleep ${Mark}1") } -What 'the script and its background processes'
         $r = Stop-Child $child $Signal
         $r.ExitCode | Should -Be $Code
         if ($Signal -ne 'KILL') {
@@ -199,7 +212,7 @@ Describe 'Signals during Invoke-GentooChroot' {
         }
 
         Assert-NothingRuns @($ChrootRoot)
-        Test-Running '^sleep 30[012]' | Should -BeFalse
+        Test-Running "^sleep ${Mark}[123]" | Should -BeFalse
         Get-MountsBelow $ChrootRoot | Should -Not -BeNullOrEmpty -Because 'the mounts are the user''s to remove'
         Dismount-BuildFilesystems -Path $ChrootRoot -Verbose 4>&1 | Out-Null   # no BuildRootBusy: nothing uses the root
         Get-MountsBelow $ChrootRoot | Should -BeNullOrEmpty

@@ -125,13 +125,16 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
     /// </summary>
     private void AnnounceSignalError(ErrorRecord record)
     {
+        // Straight to stderr: while pwsh stops the pipeline (its own SIGINT handling) the host's UI
+        // refuses to write.
         try
         {
-            Host?.UI?.WriteErrorLine($"{MyInvocation.MyCommand.Name}: {record.Exception.Message} ({record.FullyQualifiedErrorId}, {record.CategoryInfo.Category})");
+            Console.Error.WriteLine($"{MyInvocation.MyCommand.Name}: {record.Exception.Message} ({record.FullyQualifiedErrorId}, {record.CategoryInfo.Category})");
+            Console.Error.Flush();
         }
-        catch (Exception ex) when (ex is NotImplementedException or InvalidOperationException or IOException or PSInvalidOperationException)
+        catch (IOException)
         {
-            // A host without a console: the terminating error still carries it.
+            // stderr is gone: the terminating error still carries the message.
         }
     }
 

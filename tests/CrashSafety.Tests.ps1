@@ -107,7 +107,6 @@ Describe 'Signals during New-Stage3Root extraction' {
     It '<Signal> cancels the extraction like Ctrl+C, removes the half root and ends pwsh with <Code>' -ForEach @(
         @{ Signal = 'TERM'; Code = 143; IgnoreSigint = $false }
         @{ Signal = 'INT'; Code = 130; IgnoreSigint = $true }
-        @{ Signal = 'INT'; Code = 130; IgnoreSigint = $false }
         @{ Signal = 'HUP'; Code = 129; IgnoreSigint = $false }
     ) {
         $root = Join-Path $Dir "x-$Signal-$IgnoreSigint"
@@ -271,6 +270,29 @@ Describe 'Signals during New-RawDiskImage' {
             $verbose | Should -Contain "Removed '$($l.FullName)', left by process $($child.Process.Id) which no longer runs (a killed or crashed earlier run)."
         }
         (Get-ChildItem $ImageOut -Force).Name | Sort-Object | Should -Be @('next.img', 'next.img.glance.json', 'next.img.sha256')
+    }
+
+    It 'Test-RawDiskImage removes the OVMF variables and KVM probe images a killed run left in /tmp' {
+        $dead = Start-Process sleep 30 -PassThru
+        $start = [GentooImage.Engine.Platform.OwnerTag]::StartTimeOf($dead.Id)
+        $dead.Kill(); $dead.WaitForExit()
+        $tag = [GentooImage.Engine.Platform.OwnerTag]::Format($dead.Id, $start)
+        $tmp = [IO.Path]::GetTempPath()
+        $left = @("${tmp}gi-ovmf-vars-$tag-0badc0de.fd", "${tmp}gi-kvm-probe-$tag-0badc0de.img")
+        $mine = Join-Path $tmp ([GentooImage.Engine.Platform.OwnerTag]::UniqueName('gi-ovmf-vars-', '.fd'))
+        try {
+            $left + $mine | ForEach-Object { Set-Content $_ x }
+            $verbose = Test-RawDiskImage -Path (Join-Path $ImageOut 'next.img') -Verbose 4>&1 |
+                Where-Object { $_ -is [Management.Automation.VerboseRecord] } | ForEach-Object Message
+            foreach ($l in $left) {
+                Test-Path $l | Should -BeFalse
+                $verbose | Should -Contain "Removed '$l', left by process $($dead.Id) which no longer runs (a killed or crashed earlier run)."
+            }
+            Test-Path $mine | Should -BeTrue
+        }
+        finally {
+            $left + $mine | Where-Object { Test-Path $_ } | Remove-Item -Force
+        }
     }
 }
 

@@ -95,9 +95,16 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
             throw;
         }
 
-        foreach (var id in activities)
+        try
         {
-            WriteProgress(new ProgressRecord(id, activity, "Done") { RecordType = ProgressRecordType.Completed });
+            foreach (var id in activities)
+            {
+                WriteProgress(new ProgressRecord(id, activity, "Done") { RecordType = ProgressRecordType.Completed });
+            }
+        }
+        catch (PipelineStoppedException) when (SignalCancellation.ReceivedSignal != 0)
+        {
+            // pwsh stops the pipeline on SIGINT too: the signal's error below must still be written.
         }
 
         try
@@ -106,8 +113,8 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
-            if (SignalCancellation.ReceivedSignal is var signo and not 0 &&
-                (ex is OperationCanceledException || (ex is GentooImageException { Kind: ErrorKind.OperationCancelled })))
+            // After a signal every failure is the cancellation's (a killed tool's exit code, ...).
+            if (SignalCancellation.ReceivedSignal is var signo and not 0)
             {
                 var record = ErrorRecords.From(SignalCancellation.Cancelled(signo, ex), target);
                 AnnounceSignalError(record);

@@ -107,6 +107,7 @@ Describe 'Signals during New-Stage3Root extraction' {
     It '<Signal> cancels the extraction like Ctrl+C, removes the half root and ends pwsh with <Code>' -ForEach @(
         @{ Signal = 'TERM'; Code = 143; IgnoreSigint = $false }
         @{ Signal = 'INT'; Code = 130; IgnoreSigint = $true }
+        @{ Signal = 'INT'; Code = 130; IgnoreSigint = $false }
         @{ Signal = 'HUP'; Code = 129; IgnoreSigint = $false }
     ) {
         $root = Join-Path $Dir "x-$Signal-$IgnoreSigint"

@@ -132,8 +132,7 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
     /// </summary>
     private void AnnounceSignalError(ErrorRecord record)
     {
-        // Straight to stderr: while pwsh stops the pipeline (its own SIGINT handling) the host's UI
-        // refuses to write.
+        // Straight to stderr, which works in every state of the pipeline (pwsh also stops it on SIGINT).
         try
         {
             Console.Error.WriteLine($"{MyInvocation.MyCommand.Name}: {record.Exception.Message} ({record.FullyQualifiedErrorId}, {record.CategoryInfo.Category})");

@@ -45,6 +45,7 @@ internal static class ErrorRecords
         ErrorKind.NotABuildRoot => ErrorCategory.InvalidArgument,
         ErrorKind.NotAKernelConfig => ErrorCategory.InvalidData,
         ErrorKind.BuildRootLocked => ErrorCategory.ResourceBusy,
+        ErrorKind.BuildRootIncomplete => ErrorCategory.InvalidData,
         ErrorKind.Stage3NotFound => ErrorCategory.ObjectNotFound,
         ErrorKind.Stage3DownloadFailed => ErrorCategory.ConnectionError,
         ErrorKind.Stage3DigestMismatch => ErrorCategory.SecurityError,

@@ -10,6 +10,25 @@ public sealed class BuildRootStoreTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
+    public void StateRoundTripsAndOldStateFilesReadAsReady()
+    {
+        BuildRootStore.Save(new BuildRoot(_dir) { State = BuildRootState.Incomplete });
+        Assert.Contains("\"State\": \"Incomplete\"", File.ReadAllText(BuildRootStore.StatePathFor(_dir)));
+        var loaded = BuildRootStore.Load(_dir);
+        Assert.Equal(BuildRootState.Incomplete, loaded.State);
+        var ex = Assert.Throws<GentooImageException>(() => BuildRootStore.ThrowIfIncomplete(loaded));
+        Assert.Equal(ErrorKind.BuildRootIncomplete, ex.Kind);
+        Assert.Contains("New-Stage3Root -Path " + _dir + " -Force", ex.Message);
+
+        // A state file written before State existed.
+        File.WriteAllText(BuildRootStore.StatePathFor(_dir), $"{{ \"Path\": \"{_dir}\", \"IsMounted\": false }}");
+        var old = BuildRootStore.Load(_dir);
+        Assert.Equal(BuildRootState.Ready, old.State);
+        BuildRootStore.ThrowIfIncomplete(old);
+        Assert.Equal(BuildRootState.Ready, new BuildRoot(_dir).State);
+    }
+
+    [Fact]
     public void RoundTripsEveryPart()
     {
         var root = new BuildRoot(_dir)

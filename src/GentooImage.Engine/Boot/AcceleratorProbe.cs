@@ -30,6 +30,9 @@ public static class AcceleratorProbe
         f.SetLength(1024 * 1024);
     }
 
+    /// <summary>The probe guest's image in /tmp: gi-kvm-probe-&lt;owner tag&gt;.img.</summary>
+    public const string ProbePrefix = "gi-kvm-probe-";
+
     /// <summary>Resolves <paramref name="requested"/>: Auto probes KVM; Kvm and Tcg are taken as given.</summary>
     public static async Task<(Accelerator Accelerator, string Reason)> ResolveAsync(Accelerator requested, OperationContext ctx, TimeSpan? timeout = null)
     {
@@ -43,7 +46,7 @@ public static class AcceleratorProbe
             return (Accelerator.Tcg, "/dev/kvm does not exist");
         }
 
-        var image = Path.Combine(Path.GetTempPath(), $"gi-kvm-probe-{Guid.NewGuid():N}.img");
+        var image = Path.Combine(Path.GetTempPath(), OwnerTag.UniqueName(ProbePrefix, ".img"));
         WriteProbeImage(image);
         try
         {

@@ -15,9 +15,18 @@ public sealed class ImageTester
 
     public ImageTester(IProcessRunner? runner = null) => _inspector = new ImageInspector(runner);
 
+    private static readonly Regex s_leftovers = new(
+        "^(" + Regex.Escape(QemuSession.OvmfVarsPrefix) + "|" + Regex.Escape(AcceleratorProbe.ProbePrefix) + @")o[0-9]+_[0-9]+-[0-9a-f]{8}\.(fd|img)$",
+        RegexOptions.CultureInvariant);
+
+    /// <summary>Removes OVMF variable copies and KVM probe images that killed Test-RawDiskImage runs left in /tmp.</summary>
+    public static IReadOnlyList<string> RemoveLeftovers(OperationContext ctx) =>
+        Leftovers.Sweep(Path.GetTempPath(), s_leftovers, ctx.Verbose);
+
     public async Task<ImageTestResult> TestAsync(ImageTestOptions options, OperationContext ctx)
     {
         var image = Path.GetFullPath(options.ImagePath);
+        RemoveLeftovers(ctx);
         ctx.Report(new ProgressReport("Testing disk image", "Static checks", 0));
         var (checks, _, imageFirmware) = await _inspector.InspectAsync(image, options.Expected, ctx).ConfigureAwait(false);
         var result = new ImageTestResult { Path = image, Checks = checks };

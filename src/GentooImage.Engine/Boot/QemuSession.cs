@@ -39,6 +39,9 @@ public sealed class QemuSession : IAsyncDisposable
         });
     }
 
+    /// <summary>The copy of the OVMF variables in /tmp: gi-ovmf-vars-&lt;owner tag&gt;.fd (removed by the next run if this one is killed).</summary>
+    public const string OvmfVarsPrefix = "gi-ovmf-vars-";
+
     /// <summary>Everything the guest has printed on its serial console so far.</summary>
     public string Serial
     {
@@ -124,7 +127,7 @@ public sealed class QemuSession : IAsyncDisposable
                 throw new GentooImageException(ErrorKind.ToolMissing, $"UEFI boot needs OVMF ('{options.OvmfCodePath}' is missing). Install Debian's 'ovmf' package.", options.OvmfCodePath);
             }
 
-            vars = Path.Combine(Path.GetTempPath(), $"gi-ovmf-vars-{Guid.NewGuid():N}.fd");
+            vars = Path.Combine(Path.GetTempPath(), OwnerTag.UniqueName(OvmfVarsPrefix, ".fd"));
             File.Copy(options.OvmfVarsPath, vars);
         }
 
@@ -150,7 +153,7 @@ public sealed class QemuSession : IAsyncDisposable
             }
 
             ctx.Verbose($"Starting {qemu} {string.Join(' ', psi.ArgumentList)}");
-            var process = Process.Start(psi) ?? throw new GentooImageException(ErrorKind.BootFailed, "QEMU did not start.", qemu);
+            var process = ChildLauncher.Start(psi); // dies with pwsh (parent-death signal)
             return new QemuSession(process, log, vars);
         }
         catch (Exception ex)

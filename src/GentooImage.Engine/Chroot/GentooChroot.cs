@@ -91,7 +91,10 @@ public static class GentooChroot
 
         var varTmp = InsideRoot(rootPath, "/var/tmp");
         Directory.CreateDirectory(varTmp);
-        var name = $"gentooimage-{Guid.NewGuid():N}.sh";
+        Leftovers.SweepRoot(rootPath, ctx.Verbose);
+
+        // Named for this process (OwnerTag): if pwsh is killed, the next run or Dismount removes it.
+        var name = OwnerTag.UniqueName(Leftovers.ChrootScriptPrefix, ".sh");
         var scriptHost = Path.Combine(varTmp, name);
         var scriptInRoot = "/" + Path.GetRelativePath(rootPath, scriptHost);
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
 
@@ -37,6 +38,34 @@ public static class DiskImageBuilder
         "part_msdos", "part_gpt", "fat", "ext2", "normal", "search", "search_fs_uuid", "search_label", "linux", "echo", "serial",
         "terminal", "configfile", "test", "boot", "efi_gop", "efi_uga", "sleep", "ls", "cat", "halt", "reboot", "minicmd", "gzio",
     };
+
+    /// <summary>The work directory in /tmp: gi-image-&lt;owner tag&gt;.</summary>
+    public const string WorkPrefix = "gi-image-";
+
+    private static readonly Regex s_tempImage = new(@"^\..+\.o[0-9]+_[0-9]+-[0-9a-f]{8}\.tmp(\.qcow2)?$", RegexOptions.CultureInvariant);
+    private static readonly Regex s_work = new("^" + WorkPrefix + @"o[0-9]+_[0-9]+-[0-9a-f]{8}$", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Removes what killed New-RawDiskImage runs left (their owner process no longer runs): hidden
+    /// temporary images and sidecars beside <paramref name="imagePath"/>, gi-image-* work
+    /// directories in /tmp, and staging trees of <paramref name="rootPath"/>.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveLeftovers(string imagePath, string? rootPath, OperationContext ctx)
+    {
+        var removed = new List<string>();
+        if (Path.GetDirectoryName(Path.GetFullPath(imagePath)) is { } dir)
+        {
+            removed.AddRange(Leftovers.Sweep(dir, s_tempImage, ctx.Verbose));
+        }
+
+        removed.AddRange(Leftovers.Sweep(Path.GetTempPath(), s_work, ctx.Verbose));
+        if (!string.IsNullOrEmpty(rootPath))
+        {
+            removed.AddRange(Leftovers.SweepRoot(rootPath, ctx.Verbose));
+        }
+
+        return removed;
+    }
 
     /// <summary>Plans the image (nothing is written): checks the request, finds the kernel, measures the root.</summary>
     public static DiskImageLayout Plan(DiskImageRequest request, OperationContext ctx)
@@ -305,10 +334,10 @@ public static class DiskImageBuilder
             _ctx = ctx;
             var dir = Path.GetDirectoryName(layout.Request.ImagePath)!;
             var name = Path.GetFileName(layout.Request.ImagePath);
-            var suffix = RandomHex32();
+            // Named for this process (OwnerTag), so the next run removes them if this one is killed.
             // Ends in a letter, so sfdisk names the partitions <file>1, <file>2 (not <file>p1).
-            _tmp = Path.Combine(dir, $".{name}.{suffix}.tmp");
-            _work = Path.Combine(Path.GetTempPath(), $"gi-image-{suffix}");
+            _tmp = Path.Combine(dir, $".{name}.{OwnerTag.UniqueName(string.Empty)}.tmp");
+            _work = Path.Combine(Path.GetTempPath(), OwnerTag.UniqueName(WorkPrefix));
         }
 
         public DiskImage Run()
@@ -317,6 +346,7 @@ public static class DiskImageBuilder
             var done = false;
             try
             {
+                RemoveLeftovers(req.ImagePath, req.RootPath, _ctx);
                 Directory.CreateDirectory(_work);
                 Step("Creating the sparse image file", 1);
                 if (File.Exists(req.ImagePath) && !req.Force)
@@ -513,7 +543,7 @@ public static class DiskImageBuilder
 
             // Hard links need the staging tree on the root's file system: beside the root when the
             // parent is on it, else inside the root (the walk skips it there).
-            var name = RootTree.StagingPrefix + RandomHex32();
+            var name = OwnerTag.UniqueName(RootTree.StagingPrefix);
             _staging = parent is not null && FileCalls.TryLStat(parent, out var ps) && ps.Dev == rootDev
                 ? Path.Combine(parent, name)
                 : Path.Combine(root, name);
@@ -837,7 +867,7 @@ public static class DiskImageBuilder
 
         private void WriteSidecar(string path, string content)
         {
-            var tmp = Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + ".tmp-" + RandomHex32());
+            var tmp = Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + "." + OwnerTag.UniqueName(string.Empty) + ".tmp");
             _tempFiles.Add(tmp);
             File.WriteAllText(tmp, content);
             File.Move(tmp, path, overwrite: true);

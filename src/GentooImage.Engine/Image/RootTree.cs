@@ -19,7 +19,7 @@ internal static class RootTree
     /// <summary>What the module itself leaves in a root: never in an image.</summary>
     public static readonly string[] FullyExcluded = { "/var/lib/gentooimage", "/var/log/gentooimage" };
 
-    public const string StagingPrefix = ".gentooimage-stage-";
+    public const string StagingPrefix = Leftovers.StagingPrefix;
 
     public static bool IsFullyExcluded(string rel) =>
         FullyExcluded.Contains(rel, StringComparer.Ordinal)

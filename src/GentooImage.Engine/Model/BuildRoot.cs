@@ -32,6 +32,9 @@ public sealed class BuildRoot
     /// <summary>Absolute path of the root directory.</summary>
     public string Path { get; }
 
+    /// <summary>Incomplete from the moment New-Stage3Root starts extracting until it has finished.</summary>
+    public BuildRootState State { get; set; }
+
     /// <summary>What was extracted into the root, or null when the module did not extract it.</summary>
     public Stage3Info? Stage3 { get; set; }
 

@@ -6,7 +6,8 @@ namespace GentooImage.Engine.Model;
 /// The one way into a build root. Every cmdlet that takes a root goes through <see cref="Open"/>
 /// once, at the start, before anything is written: the path is canonicalised and checked against
 /// <see cref="HostPathPolicy"/> (never the host's system directories, never a parent of another
-/// root), must show evidence of being a build root (unless it is being created), and the root's
+/// root), must show evidence of being a build root (unless it is being created), must not be
+/// marked Incomplete by a New-Stage3Root run that never finished (for changes), and the root's
 /// lock is taken for changes. Engine entry points call <see cref="Demand"/> so that a caller that
 /// bypasses the cmdlets still cannot hand them the host's <c>/</c>.
 /// </summary>
@@ -39,6 +40,12 @@ public static class BuildRootGuard
                 root = File.Exists(BuildRootStore.StatePathFor(canonical)) || piped is null || piped.Path != canonical
                     ? BuildRootStore.Load(canonical)
                     : piped;
+
+                // A root whose extraction never finished is only good for New-Stage3Root -Force.
+                if (access == BuildRootAccess.Change)
+                {
+                    BuildRootStore.ThrowIfIncomplete(root);
+                }
             }
 
             return new BuildRootLease(canonical, root, held);

@@ -93,11 +93,28 @@ public static class BuildRootStore
         File.Move(tmp, state, overwrite: true);
     }
 
+    /// <summary>
+    /// Refuses a root whose extraction did not finish (<see cref="ErrorKind.BuildRootIncomplete"/>);
+    /// every cmdlet but New-Stage3Root calls this before it uses a root.
+    /// </summary>
+    public static void ThrowIfIncomplete(BuildRoot root)
+    {
+        if (root.State == BuildRootState.Incomplete)
+        {
+            throw new GentooImageException(
+                ErrorKind.BuildRootIncomplete,
+                $"The build root '{root.Path}' is incomplete: a New-Stage3Root run into it did not finish (it was killed or the machine stopped), so its tree is partial. " +
+                $"Run 'New-Stage3Root -Path {root.Path} -Force' to replace it with a whole stage3.",
+                root.Path);
+        }
+    }
+
     public static string Serialize(BuildRoot root) => JsonSerializer.Serialize(root, s_options);
 
     private static BuildRoot Rebase(BuildRoot old, string path) =>
         new(path)
         {
+            State = old.State,
             Stage3 = old.Stage3,
             Mounts = old.Mounts,
             IsMounted = old.IsMounted,

@@ -183,6 +183,7 @@ public static class BuildFilesystems
             }
 
             ResolvConf.Restore(rootPath);
+            Leftovers.SweepRoot(rootPath, ctx.Verbose);
             root.SetMounts(Array.Empty<MountRecord>());
             root.IsMounted = false;
             root.AddHistory(new HistoryEntry

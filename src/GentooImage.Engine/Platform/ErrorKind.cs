@@ -21,6 +21,8 @@ public enum ErrorKind
     BuildRootNotFound,
     RootNotEmpty,
     BuildRootStateInvalid,
+    /// <summary>A New-Stage3Root run into the root did not finish; rerun it with -Force.</summary>
+    BuildRootIncomplete,
 
     // Host safety (the root guard)
     /// <summary>A build root path that is the host's / or a system directory (or reaches one), or holds another root.</summary>

@@ -3,7 +3,10 @@ using System.Text;
 
 namespace GentooImage.Engine.Platform;
 
-/// <summary>The real <see cref="IProcessRunner"/>: System.Diagnostics.Process with an argument vector.</summary>
+/// <summary>
+/// The real <see cref="IProcessRunner"/>: System.Diagnostics.Process with an argument vector, started
+/// through <see cref="ChildLauncher"/> so that no child outlives this process.
+/// </summary>
 public sealed class ProcessRunner : IProcessRunner
 {
     public static ProcessRunner Instance { get; } = new();
@@ -61,7 +64,8 @@ public sealed class ProcessRunner : IProcessRunner
         var watch = Stopwatch.StartNew();
         try
         {
-            process.Start();
+            // Forked from the launcher thread under setpriv --pdeathsig KILL: it dies with pwsh.
+            ChildLauncher.Start(process);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {

@@ -86,10 +86,30 @@ internal sealed class TemporaryGnupgHome : IDisposable
         _runner = runner;
 
         // Short path under /tmp (mode 0700): gpg-agent's socket path must fit in sun_path.
-        Path = Directory.CreateTempSubdirectory("gi-gpg-").FullName;
+        // Owned (gi-gpg-o<pid>_<start>-<hex>), so a run that was killed is cleaned up by the next one.
+        Path = Leftovers.CreateTempDirectory(Prefix);
     }
 
+    public const string Prefix = "gi-gpg-";
+
     public string Path { get; }
+
+    /// <summary>Stops the agent of a GNUPGHOME left by a killed run, before the directory is removed.</summary>
+    public static void KillAgent(IProcessRunner runner, string home)
+    {
+        try
+        {
+            runner.RunAsync(new ProcessSpec("gpgconf", "--homedir", home, "--kill", "all")
+            {
+                Environment = new Dictionary<string, string?> { ["GNUPGHOME"] = home },
+                Timeout = TimeSpan.FromSeconds(20),
+            }).GetAwaiter().GetResult();
+        }
+        catch (GentooImageException)
+        {
+            // gpgconf missing: nothing was started that we could stop.
+        }
+    }
 
     public ProcessSpec Gpg(params string[] args) =>
         new("gpg", new[] { "--homedir", Path, "--batch", "--no-tty", "--no-auto-key-retrieve", "--no-auto-key-locate", "--trust-model", "always" }.Concat(args).ToArray())
@@ -118,19 +138,8 @@ internal sealed class TemporaryGnupgHome : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            // gpg may have started an agent for this home (it does for --import); stop it.
-            _runner.RunAsync(new ProcessSpec("gpgconf", "--homedir", Path, "--kill", "all")
-            {
-                Environment = new Dictionary<string, string?> { ["GNUPGHOME"] = Path },
-                Timeout = TimeSpan.FromSeconds(20),
-            }).GetAwaiter().GetResult();
-        }
-        catch (GentooImageException)
-        {
-            // gpgconf missing: nothing was started that we could stop.
-        }
+        // gpg may have started an agent for this home (it does for --import); stop it.
+        KillAgent(_runner, Path);
 
         try
         {

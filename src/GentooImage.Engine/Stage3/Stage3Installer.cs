@@ -110,7 +110,7 @@ public sealed class Stage3Installer
         string payload;
         if (request.Verification == Stage3Verification.Full)
         {
-            var tmp = Path.Combine(Directory.CreateTempSubdirectory("gi-ptr-").FullName, "latest.txt");
+            var tmp = Path.Combine(Leftovers.CreateTempDirectory("gi-ptr-"), "latest.txt");
             try
             {
                 await File.WriteAllBytesAsync(tmp, bytes, ctx.Cancellation).ConfigureAwait(false);
@@ -179,6 +179,7 @@ public sealed class Stage3Installer
     {
         Privilege.RequireRoot(Step, "extracting a stage3 must keep numeric owners, device nodes and file capabilities");
         var request = plan.Request;
+        RemoveLeftovers(_runner, ctx);
         CheckRootDirectory(request);
         var start = DateTimeOffset.UtcNow;
         var watch = Stopwatch.StartNew();
@@ -208,9 +209,29 @@ public sealed class Stage3Installer
             RootDirectory.Clear(request.RootPath);
         }
 
+        var stage3 = new Stage3Info
+        {
+            FileName = plan.FileName,
+            Flavor = plan.Flavor,
+            BuildTimestamp = plan.BuildTimestamp,
+            Size = size,
+            Sha512 = sha512,
+            Verification = request.Verification switch
+            {
+                Stage3Verification.Full => VerificationResult.SignatureAndDigest,
+                Stage3Verification.DigestOnly => VerificationResult.DigestOnly,
+                _ => VerificationResult.NotVerified,
+            },
+            SignerFingerprint = signer,
+            Source = plan.Source,
+        };
+
         long entries;
         try
         {
+            // Marked before the first byte is extracted: a run killed from here on leaves a root that
+            // Get-BuildRoot shows as Incomplete and the other cmdlets refuse, until -Force replaces it.
+            BuildRootStore.Save(new BuildRoot(request.RootPath) { State = BuildRootState.Incomplete, Stage3 = stage3 });
             ctx.Verbose($"Extracting {tarball} into {request.RootPath}: xz -dc -T0 | tar {string.Join(' ', Stage3Extractor.TarArguments(request.RootPath))}");
             entries = await new Stage3Extractor(_runner).ExtractAsync(tarball, request.RootPath, ctx).ConfigureAwait(false);
         }
@@ -240,23 +261,8 @@ public sealed class Stage3Installer
 
         var root = new BuildRoot(request.RootPath)
         {
-            Stage3 = new Stage3Info
-            {
-                FileName = plan.FileName,
-                Flavor = plan.Flavor,
-                BuildTimestamp = plan.BuildTimestamp,
-                Size = size,
-                Sha512 = sha512,
-                Verification = request.Verification switch
-                {
-                    Stage3Verification.Full => VerificationResult.SignatureAndDigest,
-                    Stage3Verification.DigestOnly => VerificationResult.DigestOnly,
-                    _ => VerificationResult.NotVerified,
-                },
-                SignerFingerprint = signer,
-                Source = plan.Source,
-                ExtractedAt = DateTimeOffset.UtcNow,
-            },
+            State = BuildRootState.Ready,
+            Stage3 = stage3 with { ExtractedAt = DateTimeOffset.UtcNow },
         };
         var data = new Dictionary<string, string>
         {
@@ -502,6 +508,20 @@ public sealed class Stage3Installer
         }
     }
 
+    /// <summary>Temporary directories of New-Stage3Root in /tmp: gi-gpg-&lt;owner&gt;, gi-ptr-&lt;owner&gt;.</summary>
+    private static readonly System.Text.RegularExpressions.Regex s_leftovers =
+        new(@"^gi-(gpg|ptr)-o[0-9]+_[0-9]+-[0-9a-f]{8}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>Removes what killed New-Stage3Root runs left in /tmp (their owner no longer runs).</summary>
+    public static IReadOnlyList<string> RemoveLeftovers(IProcessRunner runner, OperationContext ctx) =>
+        Leftovers.Sweep(Path.GetTempPath(), s_leftovers, ctx.Verbose, path =>
+        {
+            if (Path.GetFileName(path).StartsWith(TemporaryGnupgHome.Prefix, StringComparison.Ordinal))
+            {
+                TemporaryGnupgHome.KillAgent(runner, path);
+            }
+        });
+
     private static void CheckRootDirectory(Stage3Request request)
     {
         var path = request.RootPath;
@@ -515,23 +535,41 @@ public sealed class Stage3Installer
             return;
         }
 
-        if (MountTable.Below(MountTable.Read(), path).Count > 0)
+        // The handbook's layout: the root may be a file system of its own (/mnt/gentoo on a
+        // partition); only mounts below it are in the way.
+        if (RootDirectory.MountsBelow(path).Count > 0)
         {
             throw new GentooImageException(ErrorKind.BuildRootBusy,
-                $"File systems are mounted at or below '{path}'. Unmount them (Dismount-BuildFilesystems) before extracting a stage3 there.", path);
+                $"File systems are mounted below '{path}'. Unmount them (Dismount-BuildFilesystems) before extracting a stage3 there.", path);
         }
 
-        if (request.Force && Directory.EnumerateFileSystemEntries(path).Any() && !BuildRootGuard.IsBuildRoot(PathInRoot.RealPath(path)))
+        if (request.Force && RootDirectory.Entries(path).Any() && !BuildRootGuard.IsBuildRoot(PathInRoot.RealPath(path)))
         {
             throw new GentooImageException(ErrorKind.RootNotEmpty,
                 $"The directory '{path}' is not empty and is not a build root (no GentooImage state, no stage3 layout), so -Force will not empty it. " +
                 "Choose an empty or new directory; if its content really is disposable, empty it yourself first.", path);
         }
 
-        if (!request.Force && Directory.EnumerateFileSystemEntries(path).Any())
+        if (!request.Force && RootDirectory.Entries(path).Any())
         {
+            var incomplete = IsIncomplete(path);
             throw new GentooImageException(ErrorKind.RootNotEmpty,
-                $"The directory '{path}' is not empty. Choose an empty or new directory, or use -Force to replace its content with the stage3.", path);
+                incomplete
+                    ? $"The directory '{path}' holds an incomplete root: an earlier New-Stage3Root into it did not finish. Use -Force to replace it with the stage3."
+                    : $"The directory '{path}' is not empty. Choose an empty or new directory, or use -Force to replace its content with the stage3.",
+                path);
+        }
+    }
+
+    private static bool IsIncomplete(string path)
+    {
+        try
+        {
+            return BuildRootStore.Load(path).State == BuildRootState.Incomplete;
+        }
+        catch (GentooImageException)
+        {
+            return false;
         }
     }
 
@@ -546,21 +584,41 @@ public sealed class Stage3Installer
             where);
 }
 
-/// <summary>Empties a root directory without following symlinks; refuses while anything is mounted below it.</summary>
+/// <summary>
+/// Empties a root directory without following symlinks; refuses while anything is mounted below it.
+/// When the root is a mount point of its own, its top-level <c>lost+found</c> (mkfs made it, e2fsck
+/// needs it) is kept and does not count as content.
+/// </summary>
 internal static class RootDirectory
 {
     public static void Clear(string root)
     {
-        if (MountTable.Below(MountTable.Read(), root).Count > 0)
+        if (MountsBelow(root).Count > 0)
         {
             throw new GentooImageException(ErrorKind.BuildRootBusy,
                 $"File systems are mounted below '{root}'; it was not emptied. Unmount them first.", root);
         }
 
-        foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos())
+        foreach (var entry in Entries(root))
         {
             Remove(entry);
         }
+    }
+
+    /// <summary>Mounts strictly below <paramref name="root"/> (the root's own mount is not one).</summary>
+    public static IReadOnlyList<MountEntry> MountsBelow(string root)
+    {
+        var real = PathInRoot.RealPath(root).TrimEnd('/');
+        return MountTable.Below(MountTable.Read(), root).Where(m => m.MountPoint != real).ToList();
+    }
+
+    /// <summary>The root's entries, without the lost+found of a root that is its own mount point.</summary>
+    public static IEnumerable<FileSystemInfo> Entries(string root)
+    {
+        var real = PathInRoot.RealPath(root).TrimEnd('/');
+        var ownMount = MountTable.Read().Any(m => m.MountPoint == real);
+        return new DirectoryInfo(root).EnumerateFileSystemInfos()
+            .Where(e => !(ownMount && e.Name == "lost+found" && e is DirectoryInfo && e.LinkTarget is null));
     }
 
     private static void Remove(FileSystemInfo entry)

@@ -15,7 +15,7 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
     private bool _logOutput;
     private bool _disposed;
 
-    /// <summary>Cancelled by Ctrl+C (StopProcessing).</summary>
+    /// <summary>Cancelled by Ctrl+C (StopProcessing), and by SIGTERM, SIGHUP and SIGINT without a terminal (<see cref="SignalCancellation"/>).</summary>
     protected CancellationToken CancelToken => _cancel.Token;
 
     protected override void StopProcessing() => _cancel.Cancel();
@@ -27,6 +27,20 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
     /// </summary>
     protected T RunEngine<T>(string activity, object? target, Func<OperationContext, T> work)
     {
+        // SIGTERM/SIGHUP (and SIGINT without a terminal) cancel this like Ctrl+C; after a signal
+        // no new operation starts, and the process ends once this one has cleaned up.
+        IDisposable signals;
+        try
+        {
+            signals = SignalCancellation.Enter(_cancel);
+        }
+        catch (GentooImageException ex)
+        {
+            ThrowTerminatingError(ErrorRecords.From(ex, target));
+            throw;
+        }
+
+        using var signalsScope = signals;
         // Bounded, so a chatty engine (a million output lines) waits for the host instead of
         // growing memory.
         using var queue = new BlockingCollection<Action>(boundedCapacity: 4096);
@@ -104,12 +118,24 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
             // Ctrl+C while writing: stop the engine and wait for it to clean up before leaving.
             _cancel.Cancel();
             task.ContinueWith(_ => { }, TaskScheduler.Default).Wait();
+            if (SignalCancellation.ReceivedSignal is var stoppedBy and not 0)
+            {
+                AnnounceSignalError(ErrorRecords.From(SignalCancellation.Cancelled(stoppedBy), target));
+            }
+
             throw;
         }
 
-        foreach (var id in activities)
+        try
         {
-            WriteProgress(new ProgressRecord(id, activity, "Done") { RecordType = ProgressRecordType.Completed });
+            foreach (var id in activities)
+            {
+                WriteProgress(new ProgressRecord(id, activity, "Done") { RecordType = ProgressRecordType.Completed });
+            }
+        }
+        catch (PipelineStoppedException) when (SignalCancellation.ReceivedSignal != 0)
+        {
+            // pwsh stops the pipeline on SIGINT too: the signal's error below must still be written.
         }
 
         try
@@ -118,6 +144,14 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
+            // After a signal every failure is the cancellation's (a killed tool's exit code, ...).
+            if (SignalCancellation.ReceivedSignal is var signo and not 0)
+            {
+                var record = ErrorRecords.From(SignalCancellation.Cancelled(signo, ex), target);
+                AnnounceSignalError(record);
+                ThrowTerminatingError(record);
+            }
+
             ThrowTerminatingError(ErrorRecords.From(ex, target));
             throw; // unreachable: ThrowTerminatingError always throws
         }
@@ -143,6 +177,24 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
 
         var interval = ProgressHeartbeat.IntervalFromEnvironment(Environment.GetEnvironmentVariable(ProgressHeartbeat.IntervalVariable));
         return interval is null ? null : new ProgressHeartbeat(interval.Value, DateTime.UtcNow);
+    }
+
+    /// <summary>
+    /// After a signal the process ends as soon as every operation has cleaned up, possibly before
+    /// the host has shown the terminating error; so the error is also written at once, in one line.
+    /// </summary>
+    private void AnnounceSignalError(ErrorRecord record)
+    {
+        // Straight to stderr, which works in every state of the pipeline (pwsh also stops it on SIGINT).
+        try
+        {
+            Console.Error.WriteLine($"{MyInvocation.MyCommand.Name}: {record.Exception.Message} ({record.FullyQualifiedErrorId}, {record.CategoryInfo.Category})");
+            Console.Error.Flush();
+        }
+        catch (IOException)
+        {
+            // stderr is gone: the terminating error still carries the message.
+        }
     }
 
     /// <summary>Runs engine work that returns nothing.</summary>

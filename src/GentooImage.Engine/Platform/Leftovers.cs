@@ -1,0 +1,146 @@
+using System.Text.RegularExpressions;
+
+namespace GentooImage.Engine.Platform;
+
+/// <summary>
+/// Finds and removes what a killed run left: entries of one directory whose name matches a pattern
+/// and carries an <see cref="OwnerTag"/> of a process that no longer runs. Something whose owner
+/// still runs is never touched; directories are removed without following symlinks and never
+/// across a mount point.
+/// </summary>
+public static class Leftovers
+{
+    /// <summary>New-RawDiskImage's hard-link staging tree, beside the root (or inside it).</summary>
+    public const string StagingPrefix = ".gentooimage-stage-";
+
+    /// <summary>Invoke-GentooChroot's script in the root's /var/tmp.</summary>
+    public const string ChrootScriptPrefix = "gentooimage-";
+
+    private const string Tag = "o[0-9]+_[0-9]+-[0-9a-f]{8}";
+
+    private static readonly Regex s_staging = new("^" + Regex.Escape(StagingPrefix) + Tag + "$", RegexOptions.CultureInvariant);
+    private static readonly Regex s_chrootScript = new("^" + Regex.Escape(ChrootScriptPrefix) + Tag + @"\.sh$", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Removes what killed runs left for one root: staging trees beside and inside it, and chroot
+    /// scripts in its /var/tmp. Used by New-RawDiskImage, Invoke-GentooChroot and Dismount-BuildFilesystems.
+    /// </summary>
+    public static IReadOnlyList<string> SweepRoot(string rootPath, Action<string>? verbose)
+    {
+        var root = PathInRoot.RealPath(rootPath).TrimEnd('/');
+        var removed = new List<string>();
+        if (root.Length == 0 || !Directory.Exists(root))
+        {
+            return removed;
+        }
+
+        if (Path.GetDirectoryName(root) is { } parent)
+        {
+            removed.AddRange(Sweep(parent, s_staging, verbose));
+        }
+
+        removed.AddRange(Sweep(root, s_staging, verbose));
+        var varTmp = PathInRoot.Resolve(root, "/var/tmp");
+        if (varTmp != root && PathInRoot.IsAtOrBelow(varTmp, root))
+        {
+            removed.AddRange(Sweep(varTmp, s_chrootScript, verbose));
+        }
+
+        return removed;
+    }
+
+    /// <summary>
+    /// Removes the matching leftovers in <paramref name="directory"/>; returns their paths. Each
+    /// removal is reported through <paramref name="verbose"/>; one that fails is reported and skipped.
+    /// </summary>
+    public static IReadOnlyList<string> Sweep(string directory, Regex pattern, Action<string>? verbose, Action<string>? beforeRemove = null)
+    {
+        var removed = new List<string>();
+        IEnumerable<string> entries;
+        try
+        {
+            entries = Directory.EnumerateFileSystemEntries(directory).ToList();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return removed;
+        }
+
+        foreach (var path in entries)
+        {
+            var name = Path.GetFileName(path);
+            if (!pattern.IsMatch(name) || !OwnerTag.TryParse(name, out var pid, out var start) || OwnerTag.IsAlive(pid, start))
+            {
+                continue;
+            }
+
+            try
+            {
+                beforeRemove?.Invoke(path);
+                Remove(path);
+                removed.Add(path);
+                verbose?.Invoke($"Removed '{path}', left by process {pid} which no longer runs (a killed or crashed earlier run).");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or GentooImageException)
+            {
+                verbose?.Invoke($"Could not remove '{path}', left by process {pid}: {ex.Message}");
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>Creates a new directory (mode 0700) named <c>&lt;prefix&gt;&lt;owner tag&gt;-&lt;8 hex&gt;</c> in the temp directory.</summary>
+    public static string CreateTempDirectory(string prefix)
+    {
+        var path = Path.Combine(Path.GetTempPath(), OwnerTag.UniqueName(prefix));
+        if (Directory.Exists(path) || File.Exists(path))
+        {
+            throw new IOException($"'{path}' already exists.");
+        }
+
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("GentooImage runs on Linux only.");
+        }
+
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    /// <summary>Removes a file, symlink or directory tree (not following symlinks, refusing mount points).</summary>
+    public static void Remove(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Attributes.HasFlag(FileAttributes.Directory) || info.LinkTarget is not null)
+        {
+            File.Delete(path);
+            return;
+        }
+
+        var full = Path.GetFullPath(path);
+        if (MountTable.Below(MountTable.Read(), full).Count > 0)
+        {
+            throw new GentooImageException(ErrorKind.BuildRootBusy, $"Something is mounted at or below '{full}'; it was not removed.", full);
+        }
+
+        RemoveTree(new DirectoryInfo(full));
+    }
+
+    private static void RemoveTree(DirectoryInfo dir)
+    {
+        foreach (var child in dir.EnumerateFileSystemInfos())
+        {
+            if (child is DirectoryInfo d && child.LinkTarget is null)
+            {
+                RemoveTree(d);
+            }
+            else
+            {
+                File.Delete(child.FullName);
+            }
+        }
+
+        dir.Delete();
+    }
+}

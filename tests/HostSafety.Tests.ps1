@@ -13,11 +13,15 @@ Describe 'The root guard (in a private mount namespace with overlays)' {
         . (Join-Path $PSScriptRoot 'Common.ps1')
         $script:Work = New-GiTestDirectory 'hostsafety'
         $resultPath = Join-Path $Work 'result.json'
-        $hostMountsBefore = Get-Content /proc/self/mountinfo
+        # The host's system mounts (other tests' roots under /tmp may come and go meanwhile).
+        function Get-HostSystemMounts {
+            [GentooImage.Engine.Platform.MountTable]::Read() | Where-Object { -not $_.MountPoint.StartsWith('/tmp/') -and -not $_.MountPoint.StartsWith('/var/cache/gentooimage-tests/') } | ForEach-Object Key
+        }
+        $hostMountsBefore = @(Get-HostSystemMounts)
         & unshare --mount --propagation private -- dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'HostSafety/Invoke-GuardTable.ps1') -WorkDir $Work -ResultPath $resultPath 2>&1 | Out-Host
         $script:ChildExit = $LASTEXITCODE
         $script:R = if (Test-Path $resultPath) { Get-Content -Raw $resultPath | ConvertFrom-Json } else { $null }
-        $script:HostMountsSame = -not (Compare-Object $hostMountsBefore (Get-Content /proc/self/mountinfo))
+        $script:HostMountsSame = -not (Compare-Object $hostMountsBefore @(Get-HostSystemMounts))
     }
     AfterAll {
         Remove-GiTestDirectory $Work

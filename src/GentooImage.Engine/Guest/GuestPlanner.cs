@@ -27,7 +27,6 @@ internal sealed class GuestPlanner
     private const UnixFileMode Exec = (UnixFileMode)0b111_101_101;
     private const UnixFileMode Regular = (UnixFileMode)0b110_100_100;
 
-    private static readonly string[] s_unitDirs = { "/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system" };
     private static readonly string[] s_historyFiles =
         { ".bash_history", ".ash_history", ".sh_history", ".history", ".zsh_history", ".python_history", ".lesshst", ".viminfo", ".wget-hsts" };
     private static readonly Regex s_hostname = new(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$", RegexOptions.CultureInvariant);
@@ -167,7 +166,7 @@ internal sealed class GuestPlanner
             case InitSystem.Systemd:
                 foreach (var tty in Ttys())
                 {
-                    EnableUnit(GuestPart.SerialConsole, "serial-getty@.service", tty, "getty.target");
+                    EnableUnit(GuestPart.SerialConsole, "serial-getty@.service", tty);
                 }
 
                 break;
@@ -251,7 +250,7 @@ internal sealed class GuestPlanner
             case InitSystem.Systemd:
                 if (FindUnit("dhcpcd.service") is not null)
                 {
-                    EnableUnit(GuestPart.Network, "dhcpcd.service", null, "multi-user.target");
+                    EnableUnit(GuestPart.Network, "dhcpcd.service");
                 }
                 else if (FindUnit("systemd-networkd.service") is not null)
                 {
@@ -259,10 +258,10 @@ internal sealed class GuestPlanner
                         "# Written by GentooImage (Initialize-CloudGuest): DHCP on every wired interface.\n" +
                         "[Match]\nType=ether\nName=en* eth*\n\n[Network]\nDHCP=yes\n",
                         Regular, "systemd-networkd: DHCP on en* eth*");
-                    EnableUnit(GuestPart.Network, "systemd-networkd.service", null, "multi-user.target");
+                    EnableUnit(GuestPart.Network, "systemd-networkd.service");
                     if (FindUnit("systemd-resolved.service") is not null)
                     {
-                        EnableUnit(GuestPart.Network, "systemd-resolved.service", null, "multi-user.target");
+                        EnableUnit(GuestPart.Network, "systemd-resolved.service");
                     }
                 }
                 else
@@ -293,10 +292,12 @@ internal sealed class GuestPlanner
 
                 break;
             case InitSystem.Systemd:
-                installed = FindUnit("sshd.service") is not null;
+                // Gentoo ships sshd.service; Debian ssh.service with Alias=sshd.service.
+                var sshUnit = new[] { "sshd.service", "ssh.service" }.FirstOrDefault(u => FindUnit(u) is not null);
+                installed = sshUnit is not null;
                 if (installed)
                 {
-                    EnableUnit(GuestPart.Ssh, "sshd.service", null, "multi-user.target");
+                    EnableUnit(GuestPart.Ssh, sshUnit!);
                 }
 
                 break;
@@ -394,13 +395,13 @@ internal sealed class GuestPlanner
                 {
                     if (FindUnit(unit) is not null)
                     {
-                        EnableUnit(GuestPart.CloudInit, unit, null, "cloud-init.target");
+                        EnableUnit(GuestPart.CloudInit, unit);
                     }
                 }
 
                 if (FindUnit("cloud-init.target") is not null)
                 {
-                    EnableUnit(GuestPart.CloudInit, "cloud-init.target", null, "multi-user.target");
+                    EnableUnit(GuestPart.CloudInit, "cloud-init.target");
                 }
 
                 break;
@@ -571,12 +572,32 @@ internal sealed class GuestPlanner
 
     private void Link(GuestPart part, string path, string target)
     {
-        if (_fs.LinkTarget(path) == target || _changes.Any(c => c.Kind == GuestChangeKind.Symlink && c.Path == path))
+        var existing = _fs.LinkTarget(path);
+        if (existing == target || _changes.Any(c => c.Kind == GuestChangeKind.Symlink && c.Path == path))
         {
             return;
         }
 
+        if (existing is not null && target.StartsWith('/') && SameFile(path, target))
+        {
+            // Already a link to the same file by another name (/lib/... on a merged /usr): systemctl keeps it too.
+            return;
+        }
+
         Add(new GuestChange { Part = part, Kind = GuestChangeKind.Symlink, Path = path, Value = target, Description = $"link {path} -> {target}" });
+    }
+
+    private bool SameFile(string link, string target)
+    {
+        try
+        {
+            var a = _fs.Resolve(link);
+            return File.Exists(a) && a == _fs.Resolve(target);
+        }
+        catch (GentooImageException)
+        {
+            return false; // A loop: not the same, replace it.
+        }
     }
 
     private void Delete(GuestPart part, string path, string why)
@@ -643,46 +664,75 @@ internal sealed class GuestPlanner
         Link(part, $"/etc/runlevels/{level}/{service}", "/etc/init.d/" + service);
     }
 
-    private string? FindUnit(string unit) => s_unitDirs.Select(d => d + "/" + unit).FirstOrDefault(_fs.FileExists);
+    private string? FindUnit(string unit) => SystemdUnitFiles.Find(_fs, unit)?.Path;
 
-    /// <summary>What systemctl enable writes: links for the unit's [Install] WantedBy=, RequiredBy=, Alias= and Also=.</summary>
-    private void EnableUnit(GuestPart part, string unit, string? instance, string? defaultTarget, int depth = 0)
+    /// <summary>
+    /// What <c>systemctl enable</c> writes (systemd's install logic): the unit is looked up in the
+    /// unit search path inside the root, an alias link is followed to the unit it names (Debian's
+    /// <c>sshd.service</c> -> <c>ssh.service</c>), and the links come from the unit's own [Install]
+    /// section: WantedBy= and RequiredBy= (.wants/ and .requires/ links named after the unit or the
+    /// instance), Alias= (links in /etc/systemd/system), Also= (those units enabled too), and
+    /// DefaultInstance= for a template enabled without an instance. A unit without [Install] is
+    /// static: nothing is written, as systemctl writes nothing.
+    /// </summary>
+    private void EnableUnit(GuestPart part, string unit, string? instance = null, int depth = 0)
     {
-        var path = FindUnit(unit);
-        if (path is null)
+        var file = SystemdUnitFiles.Find(_fs, unit);
+        if (file is null)
         {
-            Note($"The unit {unit} is not installed (in {string.Join(", ", s_unitDirs)}): not enabled.", warn: true);
+            Note($"The unit {unit} is not installed (in {string.Join(", ", SystemdUnitFiles.SearchPath)}): not enabled.", warn: true);
             return;
         }
 
-        var install = SystemdInstall.Parse(_fs.ReadText(path) ?? string.Empty);
-        var name = instance is null ? unit : unit.Replace("@.", "@" + instance + ".", StringComparison.Ordinal);
-        var wanted = install.WantedBy.ToList();
-        if (wanted.Count == 0 && install.RequiredBy.Count == 0 && install.Alias.Count == 0 && defaultTarget is not null)
+        if (file.Masked)
         {
-            wanted.Add(defaultTarget);
+            Note($"The unit {unit} is masked ({file.Path} -> /dev/null): not enabled.", warn: true);
+            return;
         }
 
-        foreach (var target in wanted)
+        var install = SystemdInstall.Parse(_fs.ReadText(file.Path) ?? string.Empty);
+        if (install.IsEmpty && install.DefaultInstance is null)
         {
-            Link(part, $"/etc/systemd/system/{target}.wants/{name}", path);
+            Note($"The unit {file.Name} has no [Install] section (it is static, started by the units that want it): nothing to enable.");
+            return;
         }
 
-        foreach (var target in install.RequiredBy)
+        var template = file.Name.Contains("@.", StringComparison.Ordinal);
+        instance ??= template ? install.DefaultInstance : null;
+        var name = template && instance is not null ? file.Name.Replace("@.", "@" + instance + ".", StringComparison.Ordinal) : file.Name;
+        if (template && instance is null)
         {
-            Link(part, $"/etc/systemd/system/{target}.requires/{name}", path);
+            Note($"The template unit {file.Name} has no DefaultInstance=: enable it with an instance name.", warn: true);
         }
-
-        foreach (var alias in install.Alias)
+        else
         {
-            Link(part, "/etc/systemd/system/" + alias, path);
-        }
-
-        if (depth < 4)
-        {
-            foreach (var also in install.Also.Where(a => a != unit))
+            foreach (var target in install.WantedBy)
             {
-                EnableUnit(part, also, null, null, depth + 1);
+                Link(part, $"/etc/systemd/system/{target}.wants/{name}", file.Path);
+            }
+
+            foreach (var target in install.RequiredBy)
+            {
+                Link(part, $"/etc/systemd/system/{target}.requires/{name}", file.Path);
+            }
+
+            foreach (var alias in install.Alias)
+            {
+                var aliasName = template && instance is not null && alias.Contains("@.", StringComparison.Ordinal)
+                    ? alias.Replace("@.", "@" + instance + ".", StringComparison.Ordinal)
+                    : alias;
+                if (aliasName != name && !aliasName.Contains('/'))
+                {
+                    Link(part, "/etc/systemd/system/" + aliasName, file.Path);
+                }
+            }
+        }
+
+        if (depth < 8)
+        {
+            foreach (var also in install.Also.Where(a => a != file.Name && a != unit))
+            {
+                EnableUnit(part, also, null, depth + 1);
             }
         }
     }
@@ -758,67 +808,5 @@ internal sealed class GuestPlanner
         }
 
         return sb.ToString();
-    }
-}
-
-/// <summary>The [Install] section of a systemd unit file.</summary>
-internal sealed class SystemdInstall
-{
-    public List<string> WantedBy { get; } = new();
-
-    public List<string> RequiredBy { get; } = new();
-
-    public List<string> Alias { get; } = new();
-
-    public List<string> Also { get; } = new();
-
-    public static SystemdInstall Parse(string unitText)
-    {
-        var result = new SystemdInstall();
-        var inInstall = false;
-        foreach (var raw in unitText.Split('\n'))
-        {
-            var line = raw.Trim();
-            if (line.StartsWith('[') && line.EndsWith(']'))
-            {
-                inInstall = line == "[Install]";
-                continue;
-            }
-
-            if (!inInstall || line.Length == 0 || line[0] is '#' or ';')
-            {
-                continue;
-            }
-
-            var eq = line.IndexOf('=');
-            if (eq <= 0)
-            {
-                continue;
-            }
-
-            var key = line[..eq].Trim();
-            var values = line[(eq + 1)..].Split(' ', '\t', StringSplitOptions.RemoveEmptyEntries);
-            var list = key switch
-            {
-                "WantedBy" => result.WantedBy,
-                "RequiredBy" => result.RequiredBy,
-                "Alias" => result.Alias,
-                "Also" => result.Also,
-                _ => null,
-            };
-            if (list is null)
-            {
-                continue;
-            }
-
-            if (values.Length == 0)
-            {
-                list.Clear();
-            }
-
-            list.AddRange(values.Where(v => !list.Contains(v)));
-        }
-
-        return result;
     }
 }

@@ -20,6 +20,7 @@ internal sealed class GuestPlanner
     public const string GrowRootUnit = "gentooimage-growroot.service";
     public const string DatasourceFile = "/etc/cloud/cloud.cfg.d/90_gentooimage_datasources.cfg";
     public const string GrowpartFile = "/etc/cloud/cloud.cfg.d/91_gentooimage_growpart.cfg";
+    public const string HostsFile = "/etc/cloud/cloud.cfg.d/92_gentooimage_hosts.cfg";
     public const string NetworkdFile = "/etc/systemd/network/50-gentooimage-dhcp.network";
     public const string SerialGettyLine = "s0:12345:respawn:/sbin/agetty -L 115200 ttyS0 vt100";
     public const string XenGettyLine = "h0:12345:respawn:/sbin/agetty -L 115200 hvc0 vt100";
@@ -420,6 +421,20 @@ internal sealed class GuestPlanner
     {
         var name = _options.Hostname;
         WriteFile(GuestPart.Hostname, "/etc/hostname", name + "\n", Regular, $"hostname {name}");
+
+        // The name must resolve (sudo, mail, Java...): 127.0.1.1 as Debian does, leaving 127.0.0.1 to localhost.
+        var dot = name.IndexOf('.');
+        var names = dot > 0 ? $"{name} {name[..dot]}" : name;
+        var hosts = Current("/etc/hosts") ?? "127.0.0.1\tlocalhost\n::1\t\tlocalhost\n";
+        WriteFile(GuestPart.Hostname, "/etc/hosts", SetLine(hosts, new Regex(@"^\s*127\.0\.1\.1\s"), "127.0.1.1\t" + names), Regular, $"{name} resolves to 127.0.1.1");
+        if (_options.Includes(GuestPart.CloudInit) && _fs.FileExists("/usr/bin/cloud-init"))
+        {
+            // cloud-init sets the instance's hostname from the metadata; "localhost" mode keeps /etc/hosts
+            // resolving it (edits the 127.0.1.1 entry in place, no distro template needed).
+            WriteFile(GuestPart.Hostname, HostsFile,
+                "# Written by GentooImage (Initialize-CloudGuest): keep the instance's hostname resolvable.\nmanage_etc_hosts: localhost\n",
+                Regular, "cloud-init manage_etc_hosts: localhost");
+        }
         if (_init == InitSystem.OpenRC)
         {
             var conf = Current("/etc/conf.d/hostname") ?? string.Empty;

@@ -28,6 +28,28 @@ public sealed class CloudGuestTests : IDisposable
     }
 
     [Fact]
+    public void HostnameResolvesThroughEtcHostsAndCloudInitKeepsItSo()
+    {
+        var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "root"));
+        File.WriteAllText(P(path, "/etc/hosts"), "# Gentoo's hosts\n127.0.0.1\tlocalhost\n::1\t\tlocalhost\n127.0.1.1\tstage3-builder\n");
+        var root = new BuildRoot(path);
+
+        CloudGuest.Initialize(root, new GuestOptions { Hostname = "web1.example.org" }, Ctx);
+
+        Assert.Equal("# Gentoo's hosts\n127.0.0.1\tlocalhost\n::1\t\tlocalhost\n127.0.1.1\tweb1.example.org web1\n", Text(path, "/etc/hosts"));
+        Assert.Equal("# Written by GentooImage (Initialize-CloudGuest): keep the instance's hostname resolvable.\nmanage_etc_hosts: localhost\n",
+            Text(path, "/etc/cloud/cloud.cfg.d/92_gentooimage_hosts.cfg"));
+        Assert.Empty(CloudGuest.Plan(root, new GuestOptions { Hostname = "web1.example.org" }, Ctx).Changes);
+
+        // A root without /etc/hosts gets localhost and the name; without cloud-init, no cloud.cfg.d file.
+        var bare = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "bare"), withCloudInit: false);
+        File.Delete(P(bare, "/etc/hosts"));
+        CloudGuest.Initialize(new BuildRoot(bare), new GuestOptions(), Ctx);
+        Assert.Equal("127.0.0.1\tlocalhost\n::1\t\tlocalhost\n127.0.1.1\tgentoo\n", Text(bare, "/etc/hosts"));
+        Assert.False(File.Exists(P(bare, "/etc/cloud/cloud.cfg.d/92_gentooimage_hosts.cfg")));
+    }
+
+    [Fact]
     public void OpenRcRootBecomesACloudGuest()
     {
         var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "root"));
@@ -250,7 +272,7 @@ public sealed class CloudGuestTests : IDisposable
         var only = new GuestOptions { Skip = Enum.GetValues<GuestPart>().Where(p => p != GuestPart.Hostname).ToHashSet() };
         var hostOnly = CloudGuest.Plan(root, only, Ctx);
         Assert.All(hostOnly.Changes, c => Assert.Equal(GuestPart.Hostname, c.Part));
-        Assert.Equal(new[] { "/etc/hostname", "/etc/conf.d/hostname" }, hostOnly.Changes.Select(c => c.Path));
+        Assert.Equal(new[] { "/etc/hostname", "/etc/hosts", "/etc/conf.d/hostname" }, hostOnly.Changes.Select(c => c.Path));
 
         // Apply a subset (what -Confirm answers produce): only those happen.
         var ssh = plan.Changes.Where(c => c.Part == GuestPart.Ssh).ToList();

@@ -21,6 +21,7 @@ internal sealed class GuestPlanner
     public const string DatasourceFile = "/etc/cloud/cloud.cfg.d/90_gentooimage_datasources.cfg";
     public const string GrowpartFile = "/etc/cloud/cloud.cfg.d/91_gentooimage_growpart.cfg";
     public const string HostsFile = "/etc/cloud/cloud.cfg.d/92_gentooimage_hosts.cfg";
+    public const string SshdDropIn = "/etc/ssh/sshd_config.d/01-gentooimage.conf";
     public const string NetworkdFile = "/etc/systemd/network/50-gentooimage-dhcp.network";
     public const string SerialGettyLine = "s0:12345:respawn:/sbin/agetty -L 115200 ttyS0 vt100";
     public const string XenGettyLine = "h0:12345:respawn:/sbin/agetty -L 115200 hvc0 vt100";
@@ -322,10 +323,44 @@ internal sealed class GuestPlanner
             Note("sshd is not installed: not enabled (host keys are still removed).");
         }
 
+        PlanSshKeysOnly();
+
         foreach (var name in _fs.List("/etc/ssh").Where(n => n.StartsWith("ssh_host_", StringComparison.Ordinal)))
         {
             Delete(GuestPart.Ssh, "/etc/ssh/" + name, "host key of the build");
         }
+    }
+
+    /// <summary>
+    /// Logins over SSH by key only, as cloud images do: the key comes from the metadata, and a
+    /// password prompt on a public address only invites guessing. sshd takes the first value it
+    /// reads, so a drop-in read first (when sshd_config includes sshd_config.d) wins; otherwise the
+    /// main file is edited.
+    /// </summary>
+    private void PlanSshKeysOnly()
+    {
+        var config = Current("/etc/ssh/sshd_config");
+        if (config is null)
+        {
+            return;
+        }
+
+        const string why = "SSH logins by key only";
+        var settings = new[] { "PasswordAuthentication no", "KbdInteractiveAuthentication no" };
+        if (Regex.IsMatch(config, @"(?mi)^\s*Include\s+/etc/ssh/sshd_config\.d/\*\.conf\s*$"))
+        {
+            WriteFile(GuestPart.Ssh, SshdDropIn,
+                "# Written by GentooImage (Initialize-CloudGuest): logins by SSH key only.\n" + string.Join("\n", settings) + "\n", Regular, why);
+            return;
+        }
+
+        foreach (var setting in settings)
+        {
+            var key = setting.Split(' ')[0];
+            config = SetLine(config, new Regex($@"^\s*#?\s*{key}\s", RegexOptions.IgnoreCase), setting);
+        }
+
+        WriteFile(GuestPart.Ssh, "/etc/ssh/sshd_config", config, Regular, why);
     }
 
     private void PlanRootPassword()

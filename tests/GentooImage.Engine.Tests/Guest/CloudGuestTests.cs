@@ -50,6 +50,19 @@ public sealed class CloudGuestTests : IDisposable
     }
 
     [Fact]
+    public void SshLoginsAreByKeyOnlyThroughADropInWhenSshdReadsOne()
+    {
+        var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "root"));
+        const string debian = "Include /etc/ssh/sshd_config.d/*.conf\n#PasswordAuthentication yes\nKbdInteractiveAuthentication no\n";
+        File.WriteAllText(P(path, "/etc/ssh/sshd_config"), debian);
+        CloudGuest.Initialize(new BuildRoot(path), new GuestOptions(), Ctx);
+        Assert.Equal(debian, Text(path, "/etc/ssh/sshd_config"));
+        Assert.Equal("# Written by GentooImage (Initialize-CloudGuest): logins by SSH key only.\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n",
+            Text(path, "/etc/ssh/sshd_config.d/01-gentooimage.conf"));
+        Assert.Empty(CloudGuest.Plan(new BuildRoot(path), new GuestOptions(), Ctx).Changes);
+    }
+
+    [Fact]
     public void OpenRcRootBecomesACloudGuest()
     {
         var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "root"));
@@ -77,9 +90,9 @@ public sealed class CloudGuestTests : IDisposable
         Assert.False(File.Exists(P(path, "/etc/init.d/net.eth0")), "dhcpcd present: no netifrc");
         Assert.Empty(root.KernelArguments);
 
-        // SSH host keys of the build are gone, sshd_config stays.
+        // SSH host keys of the build are gone; sshd_config stays, logins by key only.
         Assert.Empty(Directory.GetFiles(P(path, "/etc/ssh"), "ssh_host_*"));
-        Assert.True(File.Exists(P(path, "/etc/ssh/sshd_config")));
+        Assert.Equal("# fixture sshd_config\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n", Text(path, "/etc/ssh/sshd_config"));
 
         // Root stays locked ('*'), /etc/shadow keeps its mode.
         Assert.StartsWith("root:*:", Text(path, "/etc/shadow"));

@@ -21,6 +21,7 @@ internal sealed class GuestPlanner
     public const string DatasourceFile = "/etc/cloud/cloud.cfg.d/90_gentooimage_datasources.cfg";
     public const string GrowpartFile = "/etc/cloud/cloud.cfg.d/91_gentooimage_growpart.cfg";
     public const string HostsFile = "/etc/cloud/cloud.cfg.d/92_gentooimage_hosts.cfg";
+    public const string CloudNetworkFile = "/etc/cloud/cloud.cfg.d/93_gentooimage_network.cfg";
     public const string SshdDropIn = "/etc/ssh/sshd_config.d/01-gentooimage.conf";
     public const string NetworkdFile = "/etc/systemd/network/50-gentooimage-dhcp.network";
     public const string SerialGettyLine = "s0:12345:respawn:/sbin/agetty -L 115200 ttyS0 vt100";
@@ -424,6 +425,13 @@ internal sealed class GuestPlanner
                 {
                     EnableOpenRc(GuestPart.CloudInit, svc, level);
                 }
+
+                // Upstream cloud-init has no OpenRC/netifrc network renderer (canonical/cloud-init#3999): left on,
+                // it logs "Unable to render networking" as an error on every boot. The network is dhcpcd's or netifrc's.
+                WriteFile(GuestPart.CloudInit, CloudNetworkFile,
+                    "# Written by GentooImage (Initialize-CloudGuest): cloud-init cannot render networking for OpenRC;\n" +
+                    "# the network is configured by dhcpcd / netifrc.\nnetwork:\n  config: disabled\n",
+                    Regular, "cloud-init network rendering off (no OpenRC renderer)");
 
                 break;
             case InitSystem.Systemd:

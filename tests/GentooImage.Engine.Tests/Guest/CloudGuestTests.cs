@@ -101,6 +101,8 @@ public sealed class CloudGuestTests : IDisposable
         // cloud-init datasources, growth by our own local.d service (no growpart in the root).
         Assert.Equal("# Written by GentooImage (Initialize-CloudGuest).\ndatasource_list: [ OpenStack, ConfigDrive, NoCloud ]\n",
             Text(path, "/etc/cloud/cloud.cfg.d/90_gentooimage_datasources.cfg"));
+        // No OpenRC network renderer in cloud-init: its network config is off, dhcpcd does the network.
+        Assert.EndsWith("network:\n  config: disabled\n", Text(path, "/etc/cloud/cloud.cfg.d/93_gentooimage_network.cfg"));
         Assert.Contains("/usr/libexec/gentooimage/growroot", Text(path, "/etc/local.d/gentooimage-growroot.start"));
         Assert.Equal("755", FixtureRoot.Run("stat", "-c", "%a", P(path, "/etc/local.d/gentooimage-growroot.start")).Trim());
         AssertSyntaxOk(P(path, "/etc/local.d/gentooimage-growroot.start"));

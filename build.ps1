@@ -69,6 +69,10 @@ $DebianPackages = @(
     'linux-source-6.1'    # the real Kconfig tree for kernel tests
     'build-essential'     # make olddefconfig / kernel build
     'bc'; 'bison'; 'flex'; 'libelf-dev'; 'libssl-dev'; 'cpio'; 'kmod'   # kernel build
+    'mmdebstrap'          # the real-guest test roots (systemd, OpenRC) from Debian's packages
+    'genisoimage'         # the OpenStack config drive (ISO9660, label config-2) in the guest tests
+    'openssh-client'      # ssh/ssh-keygen: the guest tests log in over a forwarded port
+    'systemd'             # systemctl --root: the reference the unit-enabling test compares with
 )
 
 function Write-Step([string] $Message) {

@@ -73,6 +73,7 @@ $DebianPackages = @(
     'genisoimage'         # the OpenStack config drive (ISO9660, label config-2) in the guest tests
     'openssh-client'      # ssh/ssh-keygen: the guest tests log in over a forwarded port
     'systemd'             # systemctl --root: the reference the unit-enabling test compares with
+    'python3-minimal'     # runs the OpenRC network_data.json renderer (Guest/Scripts/netdata.py) in its unit test
 )
 
 function Write-Step([string] $Message) {

@@ -15,6 +15,8 @@ internal sealed class GuestPlanner
     public const string GrowRootScript = LibexecDir + "/growroot";
     public const string NetUpScript = LibexecDir + "/netup";
     public const string UdhcpcScript = LibexecDir + "/udhcpc.script";
+    public const string NetDataScript = LibexecDir + "/netdata";
+    public const string NetDataService = "gentooimage-netdata";
     public const string GrowRootMarker = "/var/lib/gentooimage/growroot.done";
     public const string GrowRootLocalD = "/etc/local.d/gentooimage-growroot.start";
     public const string GrowRootUnit = "gentooimage-growroot.service";
@@ -247,8 +249,10 @@ internal sealed class GuestPlanner
                 else
                 {
                     Note("Neither dhcpcd (/etc/init.d/dhcpcd) nor netifrc (/etc/init.d/net.lo) is installed: no DHCP configured. Install net-misc/dhcpcd.", warn: true);
+                    break;
                 }
 
+                PlanOpenRcNetworkData();
                 break;
             case InitSystem.Systemd:
                 if (FindUnit("dhcpcd.service") is not null)
@@ -279,6 +283,28 @@ internal sealed class GuestPlanner
                 AddSysinit(GuestPart.Network, $"::sysinit:/bin/sh {NetUpScript}", "start DHCP at sysinit");
                 break;
         }
+    }
+
+    /// <summary>
+    /// Static networks from the config drive's network_data.json, which cloud-init cannot render on
+    /// OpenRC: a boot service (before net) that writes dhcpcd's or netifrc's static configuration.
+    /// </summary>
+    private void PlanOpenRcNetworkData()
+    {
+        if (!_fs.FileExists("/usr/bin/python3"))
+        {
+            Note("python3 is not installed: static networks from OpenStack's network_data.json are not configured (DHCP only).");
+            return;
+        }
+
+        WriteFile(GuestPart.Network, NetDataScript, GuestRootFs.Script("netdata.py"), Exec, "static IPv4 from network_data.json (config drive)");
+        WriteFile(GuestPart.Network, "/etc/init.d/" + NetDataService,
+            "#!/sbin/openrc-run\n# Written by GentooImage (Initialize-CloudGuest).\n" +
+            "description=\"Static network configuration from the OpenStack config drive (network_data.json)\"\n\n" +
+            "depend() {\n\tneed localmount\n\tafter udev\n\tbefore net dhcpcd\n}\n\n" +
+            $"start() {{\n\tebegin \"Reading network_data.json\"\n\t/usr/bin/python3 {NetDataScript}\n\teend $?\n}}\n",
+            Exec, "OpenRC service that runs it before the network");
+        Link(GuestPart.Network, $"/etc/runlevels/boot/{NetDataService}", "/etc/init.d/" + NetDataService);
     }
 
     private void PlanSsh()

@@ -10,6 +10,7 @@ BeforeDiscovery {
 
 BeforeAll {
     . "$PSScriptRoot/Common.ps1"
+    . "$PSScriptRoot/RealGuest.Common.ps1"
     $script:KernelDir = New-GiTestDirectory 'rg-kernel'
     $log = { param($m) Write-Host "    [real-guest] $m" }
     $script:Kernel = [GentooImage.TestSupport.FixtureKernel]::ForOpenStack((Join-Path $KernelDir 'kernel-config'), [Action[string]] $log)
@@ -29,37 +30,14 @@ Describe 'Real <_> guest with an OpenStack config drive' -ForEach $Flavors {
         New-Item -ItemType Directory -Force $Keep | Out-Null
         $script:RootPath = Join-Path $Dir 'root'
         $watch = [Diagnostics.Stopwatch]::StartNew()
-        $tarball = [GentooImage.TestSupport.FixtureDebianGuest]::Tarball($Flavor, [Action[string]] $log)
-        & $log "root tarball ready after $([int]$watch.Elapsed.TotalSeconds) s"
-
-        $setup = @'
-locale -a | grep -qi '^en_US.utf8$'
-echo "setup ran in $(cat /etc/gentoo-release)"
-'@
-        $script:Root = New-Stage3Root -Path $RootPath -Stage3 $tarball -Verification None -WarningAction SilentlyContinue
-        try {
-            $script:Root = $Root |
-                Mount-BuildFilesystems -NoPortageTmpfs |
-                Invoke-GentooChroot -Script $setup -InformationVariable script:ChrootOutput |
-                Initialize-CloudGuest -Hostname 'gentoo-guest' -WarningAction SilentlyContinue |
-                Dismount-BuildFilesystems
-        }
-        finally {
-            if (Get-Content /proc/self/mountinfo | Select-String -SimpleMatch " $RootPath/") {
-                Dismount-BuildFilesystems -Path $RootPath -Force | Out-Null
-            }
-        }
-
-        Copy-Item $Kernel.BzImage (Join-Path $RootPath "boot/vmlinuz-$($Kernel.Release)")
-        $script:CloudUser = if ((Get-Content -Raw (Join-Path $RootPath 'etc/cloud/cloud.cfg')) -match '(?m)^\s*default_user:\s*\n\s*name:\s*(\S+)') { $Matches[1] } else { 'root' }
-        $script:Image = $Root | New-RawDiskImage -Path (Join-Path $Dir "$Flavor.img")
+        $built = New-RealGuestImage -Flavor $Flavor -Dir $Dir -Kernel $Kernel -Log $log
+        $script:Root = $built.Root
+        $script:Image = $built.Image
+        $script:ChrootOutput = $built.ChrootOutput
+        $script:CloudUser = $built.CloudUser
         $script:Static = $Image | Test-RawDiskImage
         & $log "image written after $([int]$watch.Elapsed.TotalSeconds) s ($([int]($Image.VirtualSize / 1MB)) MiB)"
-
-        # The flavor's disk is bigger than the image: the root must grow on first boot.
-        $script:Disk = Join-Path $Dir 'disk.img'
-        & cp --sparse=always $Image.Path $Disk
-        & truncate -s '+1G' $Disk
+        $script:Disk = New-RealGuestDisk -Image $Image -Path (Join-Path $Dir 'disk.img')
 
         $key = Join-Path $Dir 'id_ed25519'
         $public = [GentooImage.TestSupport.FixtureGuestVm]::NewKey($key)
@@ -145,5 +123,60 @@ echo "setup ran in $(cat /etc/gentoo-release)"
     It 'grew the root partition and file system to the disk' {
         ([long] $Answers['cat /sys/class/block/vda1/size'].Output.Trim()) * 512 | Should -BeGreaterThan $Image.VirtualSize
         ([long] (($Answers['df -B1 --output=size /'].Output.Trim() -split "`n")[-1])) | Should -BeGreaterThan $Image.VirtualSize
+    }
+}
+
+# Static networking from network_data.json (an OpenStack network without DHCP): a second boot per
+# root whose config drive declares a fixed IPv4 address. systemd: cloud-init renders it; OpenRC:
+# Initialize-CloudGuest's gentooimage-netdata boot service does. Opt-in (another TCG boot per root):
+# GENTOOIMAGE_STATIC_GUESTS=1.
+Describe 'Real <_> guest on a static network from network_data.json' -ForEach $Flavors -Skip:(-not $env:GENTOOIMAGE_STATIC_GUESTS) {
+    BeforeAll {
+        $script:Flavor = $_
+        $log = { param($m) Write-Host "    [static-guest $Flavor] $m" }
+        $script:Dir = New-GiTestDirectory "rgs-$Flavor"
+        $script:Keep = Join-Path $RepoRoot "out/TestResults/real-guests/$Flavor-static"
+        if (Test-Path $Keep) { Remove-Item -Recurse -Force $Keep }
+        New-Item -ItemType Directory -Force $Keep | Out-Null
+        $script:RootPath = Join-Path $Dir 'root'
+        $built = New-RealGuestImage -Flavor $Flavor -Dir $Dir -Kernel $Kernel -Log $log
+        $script:CloudUser = $built.CloudUser
+        $disk = New-RealGuestDisk -Image $built.Image -Path (Join-Path $Dir 'disk.img')
+        $key = Join-Path $Dir 'id_ed25519'
+        $public = [GentooImage.TestSupport.FixtureGuestVm]::NewKey($key)
+        $network = [GentooImage.TestSupport.FixtureConfigDrive]::StaticNetwork('10.0.2.50', '255.255.255.0', '10.0.2.2', '10.0.2.3')
+        $drive = [GentooImage.TestSupport.FixtureConfigDrive]::Create($Dir, 'gi-static-1', $public, $network)
+        $script:Answers = [ordered]@{}
+        $script:Vm = [GentooImage.TestSupport.FixtureGuestVm]::Start($disk, $drive.IsoPath, (Join-Path $Keep 'serial.log'), $key, 1024, '10.0.2.50')
+        $script:Up = $Vm.WaitForSsh($CloudUser, [TimeSpan]::FromSeconds(420))
+        & $log ("SSH to 10.0.2.50 as {0}: {1} after {2:0} s" -f $CloudUser, $Up, $Vm.SecondsToSsh)
+        if ($Up) {
+            foreach ($c in 'ip -4 -o addr show scope global', 'ip -4 route', 'cat /etc/resolv.conf', 'cloud-init status --wait --long') {
+                $r = $Vm.Ssh($CloudUser, $c, [TimeSpan]::FromSeconds(300), [string[]] @())
+                $Answers[$c] = [pscustomobject]@{ ExitCode = $r.Item1; Output = $r.Item2; Error = $r.Item3 }
+            }
+        }
+        $Answers | ConvertTo-Json -Depth 4 | Set-Content (Join-Path $Keep 'answers.json')
+    }
+
+    AfterAll {
+        if ($script:Vm) { $Vm.Dispose() }
+        if ($script:Dir -and (Test-Path $Dir)) {
+            if (Get-Content /proc/self/mountinfo | Select-String -SimpleMatch " $Dir/") { Dismount-BuildFilesystems -Path $RootPath -Force | Out-Null }
+            Remove-GiTestDirectory $Dir
+        }
+    }
+
+    It 'came up with exactly the declared address and a default route' {
+        $Up | Should -BeTrue
+        $addresses = @($Answers['ip -4 -o addr show scope global'].Output -split "`n" | Where-Object { $_ -match 'inet ' })
+        $addresses.Count | Should -Be 1
+        $addresses[0] | Should -Match 'inet 10\.0\.2\.50/24'
+        $Answers['ip -4 route'].Output | Should -Match 'default via 10\.0\.2\.2'
+        if ($Flavor -eq 'openrc') {
+            # dhcpcd's resolv.conf hook writes it; on systemd without systemd-resolved the DNS server sits in networkd's link state.
+            $Answers['cat /etc/resolv.conf'].Output | Should -Match 'nameserver 10\.0\.2\.3'
+        }
+        $Answers['cloud-init status --wait --long'].Output | Should -Match 'status: done'
     }
 }

@@ -44,7 +44,8 @@ public sealed class FixtureGuestVm : IDisposable
         return File.ReadAllText(path + ".pub").Trim();
     }
 
-    public static FixtureGuestVm Start(string image, string configDriveIso, string serialLog, string keyPath, int memoryMB = 1024, string? firmware = null)
+    /// <summary>Starts the guest; <paramref name="guestAddress"/> is where port 22 is forwarded to (a static address), default QEMU's DHCP lease 10.0.2.15.</summary>
+    public static FixtureGuestVm Start(string image, string configDriveIso, string serialLog, string keyPath, int memoryMB = 1024, string? guestAddress = null)
     {
         var port = FreePort();
         var psi = new ProcessStartInfo("qemu-system-x86_64") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
@@ -55,15 +56,10 @@ public sealed class FixtureGuestVm : IDisposable
             "-serial", "file:" + serialLog,
             "-drive", $"file={image.Replace(",", ",,", StringComparison.Ordinal)},format=raw,if=virtio",
             "-drive", $"file={configDriveIso.Replace(",", ",,", StringComparison.Ordinal)},format=raw,if=ide,media=cdrom,readonly=on",
-            "-netdev", $"user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:22",
+            "-netdev", $"user,id=net0,hostfwd=tcp:127.0.0.1:{port}-{guestAddress}:22",
             "-device", $"virtio-net-pci,netdev=net0,mac={FixtureConfigDrive.Mac}",
             "-device", "virtio-rng-pci",
         };
-        if (firmware == "Uefi")
-        {
-            throw new NotSupportedException("The real-guest tests boot with SeaBIOS.");
-        }
-
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);

@@ -16,6 +16,9 @@ function New-RealGuestImage {
     $rootPath = Join-Path $Dir 'root'
     $setup = @'
 locale -a | grep -qi '^en_US.utf8$'
+# The system locale, as the handbook's locale step sets it: cloud-init's locale module then has
+# nothing to regenerate (it took over a minute of a TCG boot).
+printf 'LANG=en_US.UTF-8\n' > /etc/default/locale
 echo "setup ran in $(cat /etc/gentoo-release)"
 '@
     $root = New-Stage3Root -Path $rootPath -Stage3 $tarball -Verification None -WarningAction SilentlyContinue

@@ -144,6 +144,12 @@ public static class FixtureDebianGuest
         {
             var host = Path.Combine(dir, path.TrimStart('/'));
             Directory.CreateDirectory(Path.GetDirectoryName(host)!);
+            if (content.StartsWith("SYMLINK ", StringComparison.Ordinal))
+            {
+                File.CreateSymbolicLink(host, content["SYMLINK ".Length..]);
+                continue;
+            }
+
             File.WriteAllText(host, content);
             Run("chmod", mode, host);
         }
@@ -202,6 +208,13 @@ public static class FixtureDebianGuest
             "command_args=\"-o PidFile=${pidfile}\"\n\n" +
             "depend() {\n\tuse logger dns\n\tafter cloud-init\n\tneed net\n}\n\n" +
             "start_pre() {\n\tcheckpath --directory --mode 0755 /run/sshd\n\tssh-keygen -A || return 1\n\t/usr/sbin/sshd -t || return 1\n}\n", "755");
+        // Gentoo's services need localmount (a boot service there); on Debian, sysinit's mountall.sh
+        // mounts the local file systems, so this one only provides the name.
+        yield return ("/etc/init.d/localmount",
+            "#!/sbin/openrc-run\n# Gentoo's localmount, for a Debian userland: mountall.sh has mounted the local file systems.\n\n" +
+            "description=\"Local file systems (mounted by mountall.sh)\"\n\n" +
+            "depend() {\n\tafter mountall mountall.sh mountall-bootclean.sh\n}\n\nstart() {\n\treturn 0\n}\n", "755");
+        yield return ("/etc/runlevels/boot/localmount", "SYMLINK /etc/init.d/localmount", "777");
         yield return ("/etc/init.d/dhcpcd",
             "#!/sbin/openrc-run\n# dhcpcd on all interfaces (Gentoo layout).\n\n" +
             "description=\"DHCP client on every interface\"\ncommand=\"/usr/sbin/dhcpcd\"\npidfile=\"/run/dhcpcd/pid\"\n" +

@@ -301,7 +301,7 @@ internal sealed class GuestPlanner
         WriteFile(GuestPart.Network, "/etc/init.d/" + NetDataService,
             "#!/sbin/openrc-run\n# Written by GentooImage (Initialize-CloudGuest).\n" +
             "description=\"Static network configuration from the OpenStack config drive (network_data.json)\"\n\n" +
-            "depend() {\n\tneed localmount\n\tafter udev\n\tbefore net dhcpcd\n}\n\n" +
+            "depend() {\n\tafter localmount udev\n\tbefore net dhcpcd\n}\n\n" +
             $"start() {{\n\tebegin \"Reading network_data.json\"\n\t/usr/bin/python3 {NetDataScript}\n\teend $?\n}}\n",
             Exec, "OpenRC service that runs it before the network");
         Link(GuestPart.Network, $"/etc/runlevels/boot/{NetDataService}", "/etc/init.d/" + NetDataService);

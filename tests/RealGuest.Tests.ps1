@@ -45,7 +45,7 @@ Describe 'Real <_> guest with an OpenStack config drive' -ForEach $Flavors {
         $script:SerialLog = Join-Path $Keep 'serial.log'
         $script:Answers = [ordered]@{}
         $script:Vm = [GentooImage.TestSupport.FixtureGuestVm]::Start($Disk, $Drive.IsoPath, $SerialLog, $key, 1024, $null)
-        $script:Up = $Vm.WaitForSsh($CloudUser, [TimeSpan]::FromSeconds(420))
+        $script:Up = $Vm.WaitForSsh($CloudUser, [TimeSpan]::FromSeconds(600))
         & $log ("SSH as {0}: {1} after {2:0} s" -f $CloudUser, $Up, $Vm.SecondsToSsh)
 
         function script:Ask([string] $Command, [int] $TimeoutSec = 120) {
@@ -148,7 +148,7 @@ Describe 'Real <_> guest on a static network from network_data.json' -ForEach $F
         $drive = [GentooImage.TestSupport.FixtureConfigDrive]::Create($Dir, 'gi-static-1', $public, $network)
         $script:Answers = [ordered]@{}
         $script:Vm = [GentooImage.TestSupport.FixtureGuestVm]::Start($disk, $drive.IsoPath, (Join-Path $Keep 'serial.log'), $key, 1024, '10.0.2.50')
-        $script:Up = $Vm.WaitForSsh($CloudUser, [TimeSpan]::FromSeconds(420))
+        $script:Up = $Vm.WaitForSsh($CloudUser, [TimeSpan]::FromSeconds(600))
         & $log ("SSH to 10.0.2.50 as {0}: {1} after {2:0} s" -f $CloudUser, $Up, $Vm.SecondsToSsh)
         if ($Up) {
             foreach ($c in 'ip -4 -o addr show scope global', 'ip -4 route', 'cat /etc/resolv.conf', 'cloud-init status --wait --long') {

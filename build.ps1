@@ -78,6 +78,11 @@ $DebianPackages = @(
     'linux-source-6.1'    # the real Kconfig tree for kernel tests
     'build-essential'     # make olddefconfig / kernel build
     'bc'; 'bison'; 'flex'; 'libelf-dev'; 'libssl-dev'; 'cpio'; 'kmod'   # kernel build
+    'mmdebstrap'          # the real-guest test roots (systemd, OpenRC) from Debian's packages
+    'genisoimage'         # the OpenStack config drive (ISO9660, label config-2) in the guest tests
+    'openssh-client'      # ssh/ssh-keygen: the guest tests log in over a forwarded port
+    'systemd'             # systemctl --root: the reference the unit-enabling test compares with
+    'python3-minimal'     # runs the OpenRC network_data.json renderer (Guest/Scripts/netdata.py) in its unit test
 )
 
 function Write-Step([string] $Message) {

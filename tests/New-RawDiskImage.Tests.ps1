@@ -42,6 +42,17 @@ Describe 'New-RawDiskImage' {
         Remove-Item (Join-Path $Root 'var/lib/gentooimage') -Recurse -Force
     }
 
+    It "appends the BuildRoot's KernelArguments (Initialize-CloudGuest's net.ifnames=0) to the kernel command line" {
+        $br = [GentooImage.Engine.Model.BuildRoot]::new($Root)
+        $null = $br.AddKernelArgument('net.ifnames=0')
+        $img = $br | New-RawDiskImage -Path (Join-Path $Out 'k.img') -KernelCommandLine 'quiet'
+        $img.CommandLine | Should -Match ' console=ttyS0,115200n8 net\.ifnames=0 quiet$'
+        $start = ((& sfdisk --json $img.Path | ConvertFrom-Json).partitiontable.partitions | Where-Object node -Match '1$').start
+        $cfg = & debugfs -R 'cat /boot/grub/grub.cfg' "$($img.Path)?offset=$($start * 512)" 2>$null | Out-String
+        $cfg | Should -Match 'linux .* net\.ifnames=0 quiet'
+        Remove-Item (Join-Path $Root 'var/lib/gentooimage') -Recurse -Force -ErrorAction Ignore
+    }
+
     It '-WhatIf shows the layout and writes nothing' {
         $verbose = New-RawDiskImage -RootPath $Root -Path (Join-Path $Out 'w.img') -Firmware Hybrid -WhatIf -Verbose 4>&1 | Out-String
         $verbose | Should -Match 'bios-boot'

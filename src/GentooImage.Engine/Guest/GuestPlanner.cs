@@ -15,11 +15,16 @@ internal sealed class GuestPlanner
     public const string GrowRootScript = LibexecDir + "/growroot";
     public const string NetUpScript = LibexecDir + "/netup";
     public const string UdhcpcScript = LibexecDir + "/udhcpc.script";
+    public const string NetDataScript = LibexecDir + "/netdata";
+    public const string NetDataService = "gentooimage-netdata";
     public const string GrowRootMarker = "/var/lib/gentooimage/growroot.done";
     public const string GrowRootLocalD = "/etc/local.d/gentooimage-growroot.start";
     public const string GrowRootUnit = "gentooimage-growroot.service";
     public const string DatasourceFile = "/etc/cloud/cloud.cfg.d/90_gentooimage_datasources.cfg";
     public const string GrowpartFile = "/etc/cloud/cloud.cfg.d/91_gentooimage_growpart.cfg";
+    public const string HostsFile = "/etc/cloud/cloud.cfg.d/92_gentooimage_hosts.cfg";
+    public const string CloudNetworkFile = "/etc/cloud/cloud.cfg.d/93_gentooimage_network.cfg";
+    public const string SshdDropIn = "/etc/ssh/sshd_config.d/01-gentooimage.conf";
     public const string NetworkdFile = "/etc/systemd/network/50-gentooimage-dhcp.network";
     public const string SerialGettyLine = "s0:12345:respawn:/sbin/agetty -L 115200 ttyS0 vt100";
     public const string XenGettyLine = "h0:12345:respawn:/sbin/agetty -L 115200 hvc0 vt100";
@@ -27,7 +32,6 @@ internal sealed class GuestPlanner
     private const UnixFileMode Exec = (UnixFileMode)0b111_101_101;
     private const UnixFileMode Regular = (UnixFileMode)0b110_100_100;
 
-    private static readonly string[] s_unitDirs = { "/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system" };
     private static readonly string[] s_historyFiles =
         { ".bash_history", ".ash_history", ".sh_history", ".history", ".zsh_history", ".python_history", ".lesshst", ".viminfo", ".wget-hsts" };
     private static readonly Regex s_hostname = new(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$", RegexOptions.CultureInvariant);
@@ -167,7 +171,7 @@ internal sealed class GuestPlanner
             case InitSystem.Systemd:
                 foreach (var tty in Ttys())
                 {
-                    EnableUnit(GuestPart.SerialConsole, "serial-getty@.service", tty, "getty.target");
+                    EnableUnit(GuestPart.SerialConsole, "serial-getty@.service", tty);
                 }
 
                 break;
@@ -245,13 +249,15 @@ internal sealed class GuestPlanner
                 else
                 {
                     Note("Neither dhcpcd (/etc/init.d/dhcpcd) nor netifrc (/etc/init.d/net.lo) is installed: no DHCP configured. Install net-misc/dhcpcd.", warn: true);
+                    break;
                 }
 
+                PlanOpenRcNetworkData();
                 break;
             case InitSystem.Systemd:
                 if (FindUnit("dhcpcd.service") is not null)
                 {
-                    EnableUnit(GuestPart.Network, "dhcpcd.service", null, "multi-user.target");
+                    EnableUnit(GuestPart.Network, "dhcpcd.service");
                 }
                 else if (FindUnit("systemd-networkd.service") is not null)
                 {
@@ -259,10 +265,10 @@ internal sealed class GuestPlanner
                         "# Written by GentooImage (Initialize-CloudGuest): DHCP on every wired interface.\n" +
                         "[Match]\nType=ether\nName=en* eth*\n\n[Network]\nDHCP=yes\n",
                         Regular, "systemd-networkd: DHCP on en* eth*");
-                    EnableUnit(GuestPart.Network, "systemd-networkd.service", null, "multi-user.target");
+                    EnableUnit(GuestPart.Network, "systemd-networkd.service");
                     if (FindUnit("systemd-resolved.service") is not null)
                     {
-                        EnableUnit(GuestPart.Network, "systemd-resolved.service", null, "multi-user.target");
+                        EnableUnit(GuestPart.Network, "systemd-resolved.service");
                     }
                 }
                 else
@@ -279,6 +285,28 @@ internal sealed class GuestPlanner
         }
     }
 
+    /// <summary>
+    /// Static networks from the config drive's network_data.json, which cloud-init cannot render on
+    /// OpenRC: a boot service (before net) that writes dhcpcd's or netifrc's static configuration.
+    /// </summary>
+    private void PlanOpenRcNetworkData()
+    {
+        if (!_fs.FileExists("/usr/bin/python3"))
+        {
+            Note("python3 is not installed: static networks from OpenStack's network_data.json are not configured (DHCP only).");
+            return;
+        }
+
+        WriteFile(GuestPart.Network, NetDataScript, GuestRootFs.Script("netdata.py"), Exec, "static IPv4 from network_data.json (config drive)");
+        WriteFile(GuestPart.Network, "/etc/init.d/" + NetDataService,
+            "#!/sbin/openrc-run\n# Written by GentooImage (Initialize-CloudGuest).\n" +
+            "description=\"Static network configuration from the OpenStack config drive (network_data.json)\"\n\n" +
+            "depend() {\n\tafter localmount udev\n\tbefore net dhcpcd\n}\n\n" +
+            $"start() {{\n\tebegin \"Reading network_data.json\"\n\t/usr/bin/python3 {NetDataScript}\n\teend $?\n}}\n",
+            Exec, "OpenRC service that runs it before the network");
+        Link(GuestPart.Network, $"/etc/runlevels/boot/{NetDataService}", "/etc/init.d/" + NetDataService);
+    }
+
     private void PlanSsh()
     {
         var installed = true;
@@ -293,10 +321,12 @@ internal sealed class GuestPlanner
 
                 break;
             case InitSystem.Systemd:
-                installed = FindUnit("sshd.service") is not null;
+                // Gentoo ships sshd.service; Debian ssh.service with Alias=sshd.service.
+                var sshUnit = new[] { "sshd.service", "ssh.service" }.FirstOrDefault(u => FindUnit(u) is not null);
+                installed = sshUnit is not null;
                 if (installed)
                 {
-                    EnableUnit(GuestPart.Ssh, "sshd.service", null, "multi-user.target");
+                    EnableUnit(GuestPart.Ssh, sshUnit!);
                 }
 
                 break;
@@ -320,10 +350,44 @@ internal sealed class GuestPlanner
             Note("sshd is not installed: not enabled (host keys are still removed).");
         }
 
+        PlanSshKeysOnly();
+
         foreach (var name in _fs.List("/etc/ssh").Where(n => n.StartsWith("ssh_host_", StringComparison.Ordinal)))
         {
             Delete(GuestPart.Ssh, "/etc/ssh/" + name, "host key of the build");
         }
+    }
+
+    /// <summary>
+    /// Logins over SSH by key only, as cloud images do: the key comes from the metadata, and a
+    /// password prompt on a public address only invites guessing. sshd takes the first value it
+    /// reads, so a drop-in read first (when sshd_config includes sshd_config.d) wins; otherwise the
+    /// main file is edited.
+    /// </summary>
+    private void PlanSshKeysOnly()
+    {
+        var config = Current("/etc/ssh/sshd_config");
+        if (config is null)
+        {
+            return;
+        }
+
+        const string why = "SSH logins by key only";
+        var settings = new[] { "PasswordAuthentication no", "KbdInteractiveAuthentication no" };
+        if (Regex.IsMatch(config, @"(?mi)^\s*Include\s+/etc/ssh/sshd_config\.d/\*\.conf\s*$"))
+        {
+            WriteFile(GuestPart.Ssh, SshdDropIn,
+                "# Written by GentooImage (Initialize-CloudGuest): logins by SSH key only.\n" + string.Join("\n", settings) + "\n", Regular, why);
+            return;
+        }
+
+        foreach (var setting in settings)
+        {
+            var key = setting.Split(' ')[0];
+            config = SetLine(config, new Regex($@"^\s*#?\s*{key}\s", RegexOptions.IgnoreCase), setting);
+        }
+
+        WriteFile(GuestPart.Ssh, "/etc/ssh/sshd_config", config, Regular, why);
     }
 
     private void PlanRootPassword()
@@ -388,19 +452,26 @@ internal sealed class GuestPlanner
                     EnableOpenRc(GuestPart.CloudInit, svc, level);
                 }
 
+                // Upstream cloud-init has no OpenRC/netifrc network renderer (canonical/cloud-init#3999): left on,
+                // it logs "Unable to render networking" as an error on every boot. The network is dhcpcd's or netifrc's.
+                WriteFile(GuestPart.CloudInit, CloudNetworkFile,
+                    "# Written by GentooImage (Initialize-CloudGuest): cloud-init cannot render networking for OpenRC;\n" +
+                    "# the network is configured by dhcpcd / netifrc.\nnetwork:\n  config: disabled\n",
+                    Regular, "cloud-init network rendering off (no OpenRC renderer)");
+
                 break;
             case InitSystem.Systemd:
                 foreach (var unit in new[] { "cloud-init-main.service", "cloud-init-local.service", "cloud-init-network.service", "cloud-init.service", "cloud-config.service", "cloud-final.service" })
                 {
                     if (FindUnit(unit) is not null)
                     {
-                        EnableUnit(GuestPart.CloudInit, unit, null, "cloud-init.target");
+                        EnableUnit(GuestPart.CloudInit, unit);
                     }
                 }
 
                 if (FindUnit("cloud-init.target") is not null)
                 {
-                    EnableUnit(GuestPart.CloudInit, "cloud-init.target", null, "multi-user.target");
+                    EnableUnit(GuestPart.CloudInit, "cloud-init.target");
                 }
 
                 break;
@@ -419,6 +490,20 @@ internal sealed class GuestPlanner
     {
         var name = _options.Hostname;
         WriteFile(GuestPart.Hostname, "/etc/hostname", name + "\n", Regular, $"hostname {name}");
+
+        // The name must resolve (sudo, mail, Java...): 127.0.1.1 as Debian does, leaving 127.0.0.1 to localhost.
+        var dot = name.IndexOf('.');
+        var names = dot > 0 ? $"{name} {name[..dot]}" : name;
+        var hosts = Current("/etc/hosts") ?? "127.0.0.1\tlocalhost\n::1\t\tlocalhost\n";
+        WriteFile(GuestPart.Hostname, "/etc/hosts", SetLine(hosts, new Regex(@"^\s*127\.0\.1\.1\s"), "127.0.1.1\t" + names), Regular, $"{name} resolves to 127.0.1.1");
+        if (_options.Includes(GuestPart.CloudInit) && _fs.FileExists("/usr/bin/cloud-init"))
+        {
+            // cloud-init sets the instance's hostname from the metadata; "localhost" mode keeps /etc/hosts
+            // resolving it (edits the 127.0.1.1 entry in place, no distro template needed).
+            WriteFile(GuestPart.Hostname, HostsFile,
+                "# Written by GentooImage (Initialize-CloudGuest): keep the instance's hostname resolvable.\nmanage_etc_hosts: localhost\n",
+                Regular, "cloud-init manage_etc_hosts: localhost");
+        }
         if (_init == InitSystem.OpenRC)
         {
             var conf = Current("/etc/conf.d/hostname") ?? string.Empty;
@@ -571,12 +656,32 @@ internal sealed class GuestPlanner
 
     private void Link(GuestPart part, string path, string target)
     {
-        if (_fs.LinkTarget(path) == target || _changes.Any(c => c.Kind == GuestChangeKind.Symlink && c.Path == path))
+        var existing = _fs.LinkTarget(path);
+        if (existing == target || _changes.Any(c => c.Kind == GuestChangeKind.Symlink && c.Path == path))
         {
             return;
         }
 
+        if (existing is not null && target.StartsWith('/') && SameFile(path, target))
+        {
+            // Already a link to the same file by another name (/lib/... on a merged /usr): systemctl keeps it too.
+            return;
+        }
+
         Add(new GuestChange { Part = part, Kind = GuestChangeKind.Symlink, Path = path, Value = target, Description = $"link {path} -> {target}" });
+    }
+
+    private bool SameFile(string link, string target)
+    {
+        try
+        {
+            var a = _fs.Resolve(link);
+            return File.Exists(a) && a == _fs.Resolve(target);
+        }
+        catch (GentooImageException)
+        {
+            return false; // A loop: not the same, replace it.
+        }
     }
 
     private void Delete(GuestPart part, string path, string why)
@@ -643,46 +748,75 @@ internal sealed class GuestPlanner
         Link(part, $"/etc/runlevels/{level}/{service}", "/etc/init.d/" + service);
     }
 
-    private string? FindUnit(string unit) => s_unitDirs.Select(d => d + "/" + unit).FirstOrDefault(_fs.FileExists);
+    private string? FindUnit(string unit) => SystemdUnitFiles.Find(_fs, unit)?.Path;
 
-    /// <summary>What systemctl enable writes: links for the unit's [Install] WantedBy=, RequiredBy=, Alias= and Also=.</summary>
-    private void EnableUnit(GuestPart part, string unit, string? instance, string? defaultTarget, int depth = 0)
+    /// <summary>
+    /// What <c>systemctl enable</c> writes (systemd's install logic): the unit is looked up in the
+    /// unit search path inside the root, an alias link is followed to the unit it names (Debian's
+    /// <c>sshd.service</c> -> <c>ssh.service</c>), and the links come from the unit's own [Install]
+    /// section: WantedBy= and RequiredBy= (.wants/ and .requires/ links named after the unit or the
+    /// instance), Alias= (links in /etc/systemd/system), Also= (those units enabled too), and
+    /// DefaultInstance= for a template enabled without an instance. A unit without [Install] is
+    /// static: nothing is written, as systemctl writes nothing.
+    /// </summary>
+    private void EnableUnit(GuestPart part, string unit, string? instance = null, int depth = 0)
     {
-        var path = FindUnit(unit);
-        if (path is null)
+        var file = SystemdUnitFiles.Find(_fs, unit);
+        if (file is null)
         {
-            Note($"The unit {unit} is not installed (in {string.Join(", ", s_unitDirs)}): not enabled.", warn: true);
+            Note($"The unit {unit} is not installed (in {string.Join(", ", SystemdUnitFiles.SearchPath)}): not enabled.", warn: true);
             return;
         }
 
-        var install = SystemdInstall.Parse(_fs.ReadText(path) ?? string.Empty);
-        var name = instance is null ? unit : unit.Replace("@.", "@" + instance + ".", StringComparison.Ordinal);
-        var wanted = install.WantedBy.ToList();
-        if (wanted.Count == 0 && install.RequiredBy.Count == 0 && install.Alias.Count == 0 && defaultTarget is not null)
+        if (file.Masked)
         {
-            wanted.Add(defaultTarget);
+            Note($"The unit {unit} is masked ({file.Path} -> /dev/null): not enabled.", warn: true);
+            return;
         }
 
-        foreach (var target in wanted)
+        var install = SystemdInstall.Parse(_fs.ReadText(file.Path) ?? string.Empty);
+        if (install.IsEmpty && install.DefaultInstance is null)
         {
-            Link(part, $"/etc/systemd/system/{target}.wants/{name}", path);
+            Note($"The unit {file.Name} has no [Install] section (it is static, started by the units that want it): nothing to enable.");
+            return;
         }
 
-        foreach (var target in install.RequiredBy)
+        var template = file.Name.Contains("@.", StringComparison.Ordinal);
+        instance ??= template ? install.DefaultInstance : null;
+        var name = template && instance is not null ? file.Name.Replace("@.", "@" + instance + ".", StringComparison.Ordinal) : file.Name;
+        if (template && instance is null)
         {
-            Link(part, $"/etc/systemd/system/{target}.requires/{name}", path);
+            Note($"The template unit {file.Name} has no DefaultInstance=: enable it with an instance name.", warn: true);
         }
-
-        foreach (var alias in install.Alias)
+        else
         {
-            Link(part, "/etc/systemd/system/" + alias, path);
-        }
-
-        if (depth < 4)
-        {
-            foreach (var also in install.Also.Where(a => a != unit))
+            foreach (var target in install.WantedBy)
             {
-                EnableUnit(part, also, null, null, depth + 1);
+                Link(part, $"/etc/systemd/system/{target}.wants/{name}", file.Path);
+            }
+
+            foreach (var target in install.RequiredBy)
+            {
+                Link(part, $"/etc/systemd/system/{target}.requires/{name}", file.Path);
+            }
+
+            foreach (var alias in install.Alias)
+            {
+                var aliasName = template && instance is not null && alias.Contains("@.", StringComparison.Ordinal)
+                    ? alias.Replace("@.", "@" + instance + ".", StringComparison.Ordinal)
+                    : alias;
+                if (aliasName != name && !aliasName.Contains('/'))
+                {
+                    Link(part, "/etc/systemd/system/" + aliasName, file.Path);
+                }
+            }
+        }
+
+        if (depth < 8)
+        {
+            foreach (var also in install.Also.Where(a => a != file.Name && a != unit))
+            {
+                EnableUnit(part, also, null, depth + 1);
             }
         }
     }
@@ -758,67 +892,5 @@ internal sealed class GuestPlanner
         }
 
         return sb.ToString();
-    }
-}
-
-/// <summary>The [Install] section of a systemd unit file.</summary>
-internal sealed class SystemdInstall
-{
-    public List<string> WantedBy { get; } = new();
-
-    public List<string> RequiredBy { get; } = new();
-
-    public List<string> Alias { get; } = new();
-
-    public List<string> Also { get; } = new();
-
-    public static SystemdInstall Parse(string unitText)
-    {
-        var result = new SystemdInstall();
-        var inInstall = false;
-        foreach (var raw in unitText.Split('\n'))
-        {
-            var line = raw.Trim();
-            if (line.StartsWith('[') && line.EndsWith(']'))
-            {
-                inInstall = line == "[Install]";
-                continue;
-            }
-
-            if (!inInstall || line.Length == 0 || line[0] is '#' or ';')
-            {
-                continue;
-            }
-
-            var eq = line.IndexOf('=');
-            if (eq <= 0)
-            {
-                continue;
-            }
-
-            var key = line[..eq].Trim();
-            var values = line[(eq + 1)..].Split(' ', '\t', StringSplitOptions.RemoveEmptyEntries);
-            var list = key switch
-            {
-                "WantedBy" => result.WantedBy,
-                "RequiredBy" => result.RequiredBy,
-                "Alias" => result.Alias,
-                "Also" => result.Also,
-                _ => null,
-            };
-            if (list is null)
-            {
-                continue;
-            }
-
-            if (values.Length == 0)
-            {
-                list.Clear();
-            }
-
-            list.AddRange(values.Where(v => !list.Contains(v)));
-        }
-
-        return result;
     }
 }

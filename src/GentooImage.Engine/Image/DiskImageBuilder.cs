@@ -163,6 +163,14 @@ public static class DiskImageBuilder
             cmdline.Append(" console=").Append(c.Trim());
         }
 
+        // What the root needs to boot as configured (Initialize-CloudGuest's net.ifnames=0 for netifrc's eth0),
+        // then the caller's own arguments; an argument already given by -KernelCommandLine is not repeated.
+        var extra = (request.KernelCommandLine ?? string.Empty).Split(' ', '\t', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var arg in request.KernelArguments.Where(a => !string.IsNullOrWhiteSpace(a) && !extra.Contains(a.Trim())).Distinct())
+        {
+            cmdline.Append(' ').Append(arg.Trim());
+        }
+
         if (!string.IsNullOrWhiteSpace(request.KernelCommandLine))
         {
             cmdline.Append(' ').Append(request.KernelCommandLine.Trim());

@@ -25,7 +25,10 @@ public sealed record DiskImageRequest
 
     public IReadOnlyList<string> Console { get; init; } = new[] { "tty0", "ttyS0,115200n8" };
 
-    /// <summary>Extra kernel arguments, appended.</summary>
+    /// <summary>The build root's recorded kernel arguments (BuildRoot.KernelArguments, e.g. net.ifnames=0), appended after the consoles.</summary>
+    public IReadOnlyList<string> KernelArguments { get; init; } = Array.Empty<string>();
+
+    /// <summary>Extra kernel arguments, appended last.</summary>
     public string? KernelCommandLine { get; init; }
 
     /// <summary>A kernel path inside the root, or null to pick the newest in /boot.</summary>

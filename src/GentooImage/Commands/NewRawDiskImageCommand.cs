@@ -102,6 +102,7 @@ public sealed class NewRawDiskImageCommand : GentooCmdletBase
             FileSystem = FileSystem,
             Label = Label,
             Console = Console,
+            KernelArguments = buildRoot?.KernelArguments.ToArray() ?? Array.Empty<string>(),
             KernelCommandLine = KernelCommandLine,
             Kernel = Kernel,
             Format = Format,

@@ -9,8 +9,10 @@ namespace GentooImage.Engine.Tests;
 /// <summary>
 /// The busybox-init DHCP fallback for real: a busybox udhcpd in one network namespace, and in
 /// another, chrooted into a fixture root after Initialize-CloudGuest, busybox udhcpc with the lease
-/// script the module installed. Only namespaces and a veth pair of the test's own are touched; they
-/// are deleted in finally.
+/// script the module installed. The two network namespaces are anonymous (<c>unshare --net</c>),
+/// each held by a process of the test's own; killing the holders in finally destroys them and the
+/// veth pair. Nothing is named under /run/netns, so no host state remains (iproute2's
+/// <c>ip netns add</c> mounts /run/netns on a machine that never had it, and leaves it).
 /// </summary>
 public sealed class BusyboxDhcpTests : IDisposable
 {
@@ -31,59 +33,80 @@ public sealed class BusyboxDhcpTests : IDisposable
             $"start 10.213.0.100\nend 10.213.0.110\ninterface {sIf}\nlease_file {_dir}/leases\npidfile {_dir}/udhcpd.pid\n" +
             "option subnet 255.255.255.0\noption router 10.213.0.1\noption dns 10.213.0.53\noption domain gi.test\n");
         await File.WriteAllTextAsync(Path.Combine(_dir, "leases"), string.Empty);
+        var mountsBefore = HostMounts();
         Process? udhcpd = null;
-        var made = new List<string>();
+        var holders = new List<Process>();
         try
         {
-            foreach (var ns in new[] { server, client })
+            foreach (var _ in new[] { server, client })
             {
-                FixtureRoot.Run("ip", "netns", "add", ns);
-                made.Add(ns);
+                holders.Add(Process.Start(new ProcessStartInfo("unshare", new[] { "--net", "sleep", "infinity" }))!);
             }
 
-            FixtureRoot.Run("ip", "link", "add", sIf, "netns", server, "type", "veth", "peer", "name", cIf, "netns", client);
-            FixtureRoot.Run("ip", "-n", server, "addr", "add", "10.213.0.1/24", "dev", sIf);
-            FixtureRoot.Run("ip", "-n", server, "link", "set", sIf, "up");
-            FixtureRoot.Run("ip", "-n", client, "link", "set", cIf, "up");
-            udhcpd = Process.Start(new ProcessStartInfo("ip", new[] { "netns", "exec", server, "busybox", "udhcpd", "-f", conf })
+            string sPid = NetnsPid(holders[0]), cPid = NetnsPid(holders[1]);
+            FixtureRoot.Run("ip", "link", "add", sIf, "netns", sPid, "type", "veth", "peer", "name", cIf, "netns", cPid);
+            FixtureRoot.Run("nsenter", "--net=/proc/" + sPid + "/ns/net", "ip", "addr", "add", "10.213.0.1/24", "dev", sIf);
+            FixtureRoot.Run("nsenter", "--net=/proc/" + sPid + "/ns/net", "ip", "link", "set", sIf, "up");
+            FixtureRoot.Run("nsenter", "--net=/proc/" + cPid + "/ns/net", "ip", "link", "set", cIf, "up");
+            udhcpd = Process.Start(new ProcessStartInfo("nsenter", new[] { "--net=/proc/" + sPid + "/ns/net", "busybox", "udhcpd", "-f", conf })
             {
                 RedirectStandardError = true,
                 RedirectStandardOutput = true,
             })!;
 
-            var r = await ProcessRunner.Instance.RunAsync(new ProcessSpec("ip", "netns", "exec", client, "chroot", root,
+            var r = await ProcessRunner.Instance.RunAsync(new ProcessSpec("nsenter", "--net=/proc/" + cPid + "/ns/net", "chroot", root,
                 "/bin/udhcpc", "-q", "-n", "-t", "10", "-T", "1", "-i", cIf, "-s", GuestPlanner.UdhcpcScript)
             { Timeout = TimeSpan.FromSeconds(60) });
             Assert.True(r.Succeeded, r.StandardOutput + r.StandardError);
 
-            var addr = FixtureRoot.Run("ip", "-n", client, "-4", "addr", "show", "dev", cIf);
+            var addr = FixtureRoot.Run("nsenter", "--net=/proc/" + cPid + "/ns/net", "ip", "-4", "addr", "show", "dev", cIf);
             Assert.Matches(@"inet 10\.213\.0\.1(0\d|10)/24", addr);
-            Assert.Contains("default via 10.213.0.1", FixtureRoot.Run("ip", "-n", client, "route"));
+            Assert.Contains("default via 10.213.0.1", FixtureRoot.Run("nsenter", "--net=/proc/" + cPid + "/ns/net", "ip", "route"));
             var resolv = await File.ReadAllTextAsync(Path.Combine(root, "etc/resolv.conf"));
             Assert.Contains("nameserver 10.213.0.53", resolv);
             Assert.Contains("search gi.test", resolv);
         }
         finally
         {
-            if (udhcpd is not null)
+            foreach (var p in holders.Prepend(udhcpd).OfType<Process>())
             {
                 try
                 {
-                    udhcpd.Kill(entireProcessTree: true);
+                    p.Kill(entireProcessTree: true);
                 }
                 catch (InvalidOperationException)
                 {
                     // Already gone.
                 }
 
-                udhcpd.WaitForExit();
-                udhcpd.Dispose();
-            }
-
-            foreach (var ns in made)
-            {
-                FixtureRoot.Run("ip", "netns", "del", ns);
+                p.WaitForExit();
+                p.Dispose();
             }
         }
+
+        // The host keeps exactly the mounts it had (no /run/netns, no nsfs bind).
+        Assert.Equal(mountsBefore, HostMounts());
     }
+
+    private static string NetnsPid(Process holder)
+    {
+        // unshare execs sleep in the new namespace (no --fork): wait until the exec happened.
+        var self = File.ResolveLinkTarget("/proc/self/ns/net", false)?.ToString();
+        for (var i = 0; i < 100; i++)
+        {
+            var ns = File.ResolveLinkTarget($"/proc/{holder.Id}/ns/net", false)?.ToString();
+            var comm = File.ReadAllText($"/proc/{holder.Id}/comm").Trim();
+            if (ns is not null && ns != self && comm == "sleep")
+            {
+                return holder.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            Thread.Sleep(20);
+        }
+
+        throw new InvalidOperationException("unshare --net did not start its holder process.");
+    }
+
+    private static List<string> HostMounts() =>
+        File.ReadAllLines("/proc/self/mountinfo").Select(l => string.Join(' ', l.Split(' ').Skip(3).Take(2))).ToList();
 }

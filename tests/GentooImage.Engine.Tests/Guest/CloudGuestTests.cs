@@ -28,6 +28,41 @@ public sealed class CloudGuestTests : IDisposable
     }
 
     [Fact]
+    public void HostnameResolvesThroughEtcHostsAndCloudInitKeepsItSo()
+    {
+        var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "root"));
+        File.WriteAllText(P(path, "/etc/hosts"), "# Gentoo's hosts\n127.0.0.1\tlocalhost\n::1\t\tlocalhost\n127.0.1.1\tstage3-builder\n");
+        var root = new BuildRoot(path);
+
+        CloudGuest.Initialize(root, new GuestOptions { Hostname = "web1.example.org" }, Ctx);
+
+        Assert.Equal("# Gentoo's hosts\n127.0.0.1\tlocalhost\n::1\t\tlocalhost\n127.0.1.1\tweb1.example.org web1\n", Text(path, "/etc/hosts"));
+        Assert.Equal("# Written by GentooImage (Initialize-CloudGuest): keep the instance's hostname resolvable.\nmanage_etc_hosts: localhost\n",
+            Text(path, "/etc/cloud/cloud.cfg.d/92_gentooimage_hosts.cfg"));
+        Assert.Empty(CloudGuest.Plan(root, new GuestOptions { Hostname = "web1.example.org" }, Ctx).Changes);
+
+        // A root without /etc/hosts gets localhost and the name; without cloud-init, no cloud.cfg.d file.
+        var bare = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "bare"), withCloudInit: false);
+        File.Delete(P(bare, "/etc/hosts"));
+        CloudGuest.Initialize(new BuildRoot(bare), new GuestOptions(), Ctx);
+        Assert.Equal("127.0.0.1\tlocalhost\n::1\t\tlocalhost\n127.0.1.1\tgentoo\n", Text(bare, "/etc/hosts"));
+        Assert.False(File.Exists(P(bare, "/etc/cloud/cloud.cfg.d/92_gentooimage_hosts.cfg")));
+    }
+
+    [Fact]
+    public void SshLoginsAreByKeyOnlyThroughADropInWhenSshdReadsOne()
+    {
+        var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "root"));
+        const string debian = "Include /etc/ssh/sshd_config.d/*.conf\n#PasswordAuthentication yes\nKbdInteractiveAuthentication no\n";
+        File.WriteAllText(P(path, "/etc/ssh/sshd_config"), debian);
+        CloudGuest.Initialize(new BuildRoot(path), new GuestOptions(), Ctx);
+        Assert.Equal(debian, Text(path, "/etc/ssh/sshd_config"));
+        Assert.Equal("# Written by GentooImage (Initialize-CloudGuest): logins by SSH key only.\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n",
+            Text(path, "/etc/ssh/sshd_config.d/01-gentooimage.conf"));
+        Assert.Empty(CloudGuest.Plan(new BuildRoot(path), new GuestOptions(), Ctx).Changes);
+    }
+
+    [Fact]
     public void OpenRcRootBecomesACloudGuest()
     {
         var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "root"));
@@ -55,9 +90,9 @@ public sealed class CloudGuestTests : IDisposable
         Assert.False(File.Exists(P(path, "/etc/init.d/net.eth0")), "dhcpcd present: no netifrc");
         Assert.Empty(root.KernelArguments);
 
-        // SSH host keys of the build are gone, sshd_config stays.
+        // SSH host keys of the build are gone; sshd_config stays, logins by key only.
         Assert.Empty(Directory.GetFiles(P(path, "/etc/ssh"), "ssh_host_*"));
-        Assert.True(File.Exists(P(path, "/etc/ssh/sshd_config")));
+        Assert.Equal("# fixture sshd_config\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n", Text(path, "/etc/ssh/sshd_config"));
 
         // Root stays locked ('*'), /etc/shadow keeps its mode.
         Assert.StartsWith("root:*:", Text(path, "/etc/shadow"));
@@ -66,6 +101,8 @@ public sealed class CloudGuestTests : IDisposable
         // cloud-init datasources, growth by our own local.d service (no growpart in the root).
         Assert.Equal("# Written by GentooImage (Initialize-CloudGuest).\ndatasource_list: [ OpenStack, ConfigDrive, NoCloud ]\n",
             Text(path, "/etc/cloud/cloud.cfg.d/90_gentooimage_datasources.cfg"));
+        // No OpenRC network renderer in cloud-init: its network config is off, dhcpcd does the network.
+        Assert.EndsWith("network:\n  config: disabled\n", Text(path, "/etc/cloud/cloud.cfg.d/93_gentooimage_network.cfg"));
         Assert.Contains("/usr/libexec/gentooimage/growroot", Text(path, "/etc/local.d/gentooimage-growroot.start"));
         Assert.Equal("755", FixtureRoot.Run("stat", "-c", "%a", P(path, "/etc/local.d/gentooimage-growroot.start")).Trim());
         AssertSyntaxOk(P(path, "/etc/local.d/gentooimage-growroot.start"));
@@ -250,7 +287,7 @@ public sealed class CloudGuestTests : IDisposable
         var only = new GuestOptions { Skip = Enum.GetValues<GuestPart>().Where(p => p != GuestPart.Hostname).ToHashSet() };
         var hostOnly = CloudGuest.Plan(root, only, Ctx);
         Assert.All(hostOnly.Changes, c => Assert.Equal(GuestPart.Hostname, c.Part));
-        Assert.Equal(new[] { "/etc/hostname", "/etc/conf.d/hostname" }, hostOnly.Changes.Select(c => c.Path));
+        Assert.Equal(new[] { "/etc/hostname", "/etc/hosts", "/etc/conf.d/hostname" }, hostOnly.Changes.Select(c => c.Path));
 
         // Apply a subset (what -Confirm answers produce): only those happen.
         var ssh = plan.Changes.Where(c => c.Part == GuestPart.Ssh).ToList();

@@ -232,6 +232,16 @@ public class DiskImageBuilderTests : IClassFixture<ImageTestRoot>
     }
 
     [Fact]
+    public void RootKernelArgumentsGoOnTheCommandLineBeforeTheCallersOwn()
+    {
+        var layout = DiskImageBuilder.Plan(
+            Request("args.img") with { KernelArguments = new[] { "net.ifnames=0", "quiet" }, KernelCommandLine = "quiet loglevel=4" },
+            OperationContext.None);
+        Assert.EndsWith(" console=tty0 console=ttyS0,115200n8 net.ifnames=0 quiet loglevel=4", layout.CommandLine);
+        Assert.Contains("net.ifnames=0", layout.Describe());
+    }
+
+    [Fact]
     public void TooSmallSaysTheSizeNeeded()
     {
         var ex = Assert.Throws<GentooImageException>(() => DiskImageBuilder.Build(Request("small.img") with { Size = "8M" }, OperationContext.None));

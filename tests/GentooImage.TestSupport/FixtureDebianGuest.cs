@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace GentooImage.TestSupport;
+
+/// <summary>
+/// Guest roots made of real programs (systemd or OpenRC, cloud-init, OpenSSH, dhcpcd) from Debian
+/// bookworm's packages, built with mmdebstrap and handed to the tests as a stage3-like .tar.xz for
+/// New-Stage3Root -Stage3. Cached in /var/cache/gentooimage-tests/guests/&lt;flavor&gt;-&lt;key&gt;/,
+/// keyed by the SHA-256 of the package list and the recipe (this file's hooks and the files it
+/// writes), so a changed recipe builds a new root. Building one takes a few minutes (downloads
+/// included); the lock file makes a parallel run wait instead of building twice.
+/// The Gentoo-specific files (OpenRC service scripts for cloud-init's four stages, sshd and dhcpcd,
+/// Gentoo's inittab) are written here, the way Gentoo's packages ship them; none is copied.
+/// </summary>
+public static class FixtureDebianGuest
+{
+    public const string Suite = "bookworm";
+    public const string Mirror = "http://deb.debian.org/debian";
+
+    /// <summary>The systemd root's packages (the list, plus sudo for cloud-init's default user).</summary>
+    public static readonly IReadOnlyList<string> SystemdPackages = new[]
+    {
+        "systemd", "systemd-sysv", "udev", "dbus", "cloud-init", "openssh-server", "cloud-guest-utils",
+        "e2fsprogs", "fdisk", "iproute2", "locales", "sudo",
+    };
+
+    /// <summary>The OpenRC root's packages: upstream OpenRC under sysvinit, dhcpcd, OpenSSH, cloud-init.</summary>
+    public static readonly IReadOnlyList<string> OpenRcPackages = new[]
+    {
+        "openrc", "sysvinit-core", "udev", "dhcpcd-base", "cloud-init", "openssh-server", "cloud-guest-utils",
+        "e2fsprogs", "fdisk", "iproute2", "locales", "sudo", "procps",
+    };
+
+    public static string CacheRoot => Path.Combine(KernelSourceCache.CacheRoot, "guests");
+
+    /// <summary>The cache key: packages, suite and recipe version.</summary>
+    public static string KeyOf(string flavor)
+    {
+        var text = new StringBuilder().Append(flavor).Append('\n').Append(Suite).Append('\n').Append(RecipeVersion).Append('\n');
+        foreach (var p in Packages(flavor))
+        {
+            text.Append(p).Append('\n');
+        }
+
+        foreach (var (path, content, mode) in GentooFiles(flavor))
+        {
+            text.Append(path).Append(' ').Append(mode).Append('\n').Append(content);
+        }
+
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16].ToLowerInvariant();
+    }
+
+    /// <summary>Bumped whenever the build steps below change in a way the file list does not show.</summary>
+    private const string RecipeVersion = "3";
+
+    private static IReadOnlyList<string> Packages(string flavor) => flavor switch
+    {
+        "systemd" => SystemdPackages,
+        "openrc" => OpenRcPackages,
+        _ => throw new ArgumentException($"Unknown guest flavor '{flavor}': use systemd or openrc.", nameof(flavor)),
+    };
+
+    /// <summary>The cached root tarball for <paramref name="flavor"/> ("systemd" or "openrc"), built first when missing.</summary>
+    public static string Tarball(string flavor, Action<string>? log = null)
+    {
+        var key = KeyOf(flavor);
+        var entry = Path.Combine(CacheRoot, $"{flavor}-{key}");
+        var tarball = Path.Combine(entry, "root.tar.xz");
+        if (File.Exists(tarball))
+        {
+            log?.Invoke($"guest root cache hit: {tarball}");
+            return tarball;
+        }
+
+        Directory.CreateDirectory(CacheRoot);
+        using var lockFile = AcquireLock(Path.Combine(CacheRoot, $"{flavor}-{key}.lock"));
+        if (File.Exists(tarball))
+        {
+            return tarball;
+        }
+
+        var work = Path.Combine(CacheRoot, $"build-{flavor}-{key}");
+        if (Directory.Exists(work))
+        {
+            Run("rm", "-rf", "--one-file-system", work);
+        }
+
+        Directory.CreateDirectory(work);
+        var dir = Path.Combine(work, "root");
+        var watch = Stopwatch.StartNew();
+        log?.Invoke($"guest root cache miss ({flavor}-{key}): mmdebstrap {Suite} into {dir}");
+        Run("mmdebstrap", "--variant=apt", "--include=" + string.Join(',', Packages(flavor)), "--format=directory",
+            Suite, dir, Mirror);
+        Customize(flavor, dir);
+        log?.Invoke($"guest root built in {watch.Elapsed.TotalSeconds:0} s; packing");
+        Run("tar", "--create", "--file", Path.Combine(work, "root.tar"), "--numeric-owner", "--xattrs", "--xattrs-include=*.*",
+            "--one-file-system", "-C", dir, ".");
+        Run("xz", "-T2", "-1", Path.Combine(work, "root.tar"));
+        Directory.CreateDirectory(entry);
+        File.Move(Path.Combine(work, "root.tar.xz"), tarball + ".tmp");
+        File.Move(tarball + ".tmp", tarball);
+        Run("rm", "-rf", "--one-file-system", work);
+        log?.Invoke($"guest root cached in {watch.Elapsed.TotalSeconds:0} s: {tarball}");
+        return tarball;
+    }
+
+    private static void Customize(string flavor, string dir)
+    {
+        // cloud-init's locale module fails without the locale it sets.
+        File.WriteAllText(Path.Combine(dir, "etc/locale.gen"), "en_US.UTF-8 UTF-8\n");
+        Run("chroot", dir, "/usr/sbin/locale-gen");
+
+        // A build leaves no host keys and no machine-id of its own in a stage3 either.
+        foreach (var key in Directory.GetFiles(Path.Combine(dir, "etc/ssh"), "ssh_host_*"))
+        {
+            File.Delete(key);
+        }
+
+        // mmdebstrap's apt configuration and the host's resolver are not part of a stage3.
+        File.WriteAllText(Path.Combine(dir, "etc/resolv.conf"), string.Empty);
+        File.WriteAllText(Path.Combine(dir, "etc/hostname"), "localhost\n");
+
+        if (flavor == "openrc")
+        {
+            // Debian's own sysv script for OpenSSH would start a second sshd next to the OpenRC one.
+            foreach (var name in new[] { "ssh" })
+            {
+                foreach (var level in Directory.Exists(Path.Combine(dir, "etc/runlevels")) ? Directory.GetDirectories(Path.Combine(dir, "etc/runlevels")) : Array.Empty<string>())
+                {
+                    var link = Path.Combine(level, name);
+                    if (File.Exists(link) || new FileInfo(link).LinkTarget is not null)
+                    {
+                        File.Delete(link);
+                    }
+                }
+
+                File.Delete(Path.Combine(dir, "etc/init.d", name));
+            }
+        }
+
+        foreach (var (path, content, mode) in GentooFiles(flavor))
+        {
+            var host = Path.Combine(dir, path.TrimStart('/'));
+            Directory.CreateDirectory(Path.GetDirectoryName(host)!);
+            if (content.StartsWith("SYMLINK ", StringComparison.Ordinal))
+            {
+                File.CreateSymbolicLink(host, content["SYMLINK ".Length..]);
+                continue;
+            }
+
+            File.WriteAllText(host, content);
+            Run("chmod", mode, host);
+        }
+    }
+
+    /// <summary>The files the fixture writes into the root, Gentoo's way (path, content, octal mode).</summary>
+    public static IEnumerable<(string Path, string Content, string Mode)> GentooFiles(string flavor)
+    {
+        yield return ("/etc/gentoo-release", "Gentoo Base System release 2.17 (test guest userland from Debian packages)\n", "644");
+        if (flavor != "openrc")
+        {
+            yield break;
+        }
+
+        // Gentoo's sysvinit inittab: OpenRC decides what starts.
+        yield return ("/etc/inittab",
+            "id:3:initdefault:\n" +
+            "si::sysinit:/sbin/openrc sysinit\n" +
+            "rc::bootwait:/sbin/openrc boot\n" +
+            "l0:0:wait:/sbin/openrc shutdown\n" +
+            "l0s:0:wait:/sbin/halt -dhnp\n" +
+            "l1:1:wait:/sbin/openrc single\n" +
+            "l2:2:wait:/sbin/openrc nonetwork\n" +
+            "l3:3:wait:/sbin/openrc default\n" +
+            "l6:6:wait:/sbin/openrc reboot\n" +
+            "l6r:6:wait:/sbin/reboot -dkn\n" +
+            "c1:12345:respawn:/sbin/agetty 38400 tty1 linux\n" +
+            "#s0:12345:respawn:/sbin/agetty -L 9600 ttyS0 vt100\n" +
+            "ca:12345:ctrlaltdel:/sbin/shutdown -r now\n", "644");
+
+        const string disabled =
+            "\tif grep -q 'cloud-init=disabled' /proc/cmdline; then\n" +
+            "\t\tewarn \"$RC_SVCNAME is disabled via /proc/cmdline.\"\n" +
+            "\telif test -e /etc/cloud/cloud-init.disabled; then\n" +
+            "\t\tewarn \"$RC_SVCNAME is disabled via cloud-init.disabled file\"\n" +
+            "\telse\n";
+        yield return ("/etc/init.d/cloud-init-local",
+            "#!/sbin/openrc-run\n# cloud-init's first stage (Gentoo layout): before the network.\n\n" +
+            "depend() {\n\tafter localmount\n\tbefore net\n\tbefore cloud-init\n\tprovide cloud-init-local\n}\n\n" +
+            "start() {\n" + disabled + "\t\tebegin \"cloud-init local\"\n\t\tcloud-init init --local\n\t\teend $?\n\tfi\n}\n", "755");
+        yield return ("/etc/init.d/cloud-init",
+            "#!/sbin/openrc-run\n# cloud-init's network stage (Gentoo layout).\n\n" +
+            "depend() {\n\tneed net\n\tafter cloud-init-local\n\tbefore cloud-config\n\tprovide cloud-init\n}\n\n" +
+            "start() {\n" + disabled + "\t\tebegin \"cloud-init\"\n\t\tcloud-init init\n\t\teend $?\n\tfi\n}\n", "755");
+        yield return ("/etc/init.d/cloud-config",
+            "#!/sbin/openrc-run\n# cloud-init's config stage (Gentoo layout).\n\n" +
+            "depend() {\n\tafter cloud-init\n\tbefore cloud-final\n\tprovide cloud-config\n}\n\n" +
+            "start() {\n" + disabled + "\t\tebegin \"cloud-init config\"\n\t\tcloud-init modules --mode config\n\t\teend $?\n\tfi\n}\n", "755");
+        yield return ("/etc/init.d/cloud-final",
+            "#!/sbin/openrc-run\n# cloud-init's final stage (Gentoo layout): user scripts and runcmd.\n\n" +
+            "depend() {\n\tafter cloud-config\n\tafter sshd\n\tprovide cloud-final\n}\n\n" +
+            "start() {\n" + disabled + "\t\tebegin \"cloud-init final\"\n\t\tcloud-init modules --mode final\n\t\teend $?\n\tfi\n}\n", "755");
+        yield return ("/etc/init.d/sshd",
+            "#!/sbin/openrc-run\n# OpenSSH server (Gentoo layout).\n\n" +
+            "description=\"OpenBSD Secure Shell server\"\ncommand=\"/usr/sbin/sshd\"\npidfile=\"/run/sshd.pid\"\n" +
+            "command_args=\"-o PidFile=${pidfile}\"\n\n" +
+            "depend() {\n\tuse logger dns\n\tafter cloud-init\n\tneed net\n}\n\n" +
+            "start_pre() {\n\tcheckpath --directory --mode 0755 /run/sshd\n\tssh-keygen -A || return 1\n\t/usr/sbin/sshd -t || return 1\n}\n", "755");
+        // Gentoo's services need localmount (a boot service there); on Debian, sysinit's mountall.sh
+        // mounts the local file systems, so this one only provides the name.
+        yield return ("/etc/init.d/localmount",
+            "#!/sbin/openrc-run\n# Gentoo's localmount, for a Debian userland: mountall.sh has mounted the local file systems.\n\n" +
+            "description=\"Local file systems (mounted by mountall.sh)\"\n\n" +
+            "depend() {\n\tafter mountall mountall.sh mountall-bootclean.sh\n}\n\nstart() {\n\treturn 0\n}\n", "755");
+        yield return ("/etc/runlevels/boot/localmount", "SYMLINK /etc/init.d/localmount", "777");
+        yield return ("/etc/init.d/dhcpcd",
+            "#!/sbin/openrc-run\n# dhcpcd on all interfaces (Gentoo layout).\n\n" +
+            "description=\"DHCP client on every interface\"\ncommand=\"/usr/sbin/dhcpcd\"\npidfile=\"/run/dhcpcd/pid\"\n" +
+            "command_args=\"-q\"\n\n" +
+            "depend() {\n\tprovide net\n\tneed localmount\n\tuse logger\n\tafter bootmisc modules\n\tbefore dns\n}\n\n" +
+            "stop() {\n\tebegin \"Stopping DHCP Client Daemon\"\n\t/usr/sbin/dhcpcd -x\n\teend $?\n}\n", "755");
+    }
+
+    private static void Run(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            var text = output + err.Result;
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({p.ExitCode}): {text[^Math.Min(text.Length, 4000)..]}");
+        }
+    }
+
+    private static FileStream AcquireLock(string path)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(40);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(1000);
+            }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+# Real guests: a systemd and an OpenRC userland made of real programs (Debian's packages: systemd or
+# OpenRC under sysvinit, cloud-init, OpenSSH, dhcpcd), turned into images by the public pipeline,
+# booted under QEMU with an OpenStack config drive as Nova writes it, and reached over SSH with the
+# key the metadata injected. The roots are cached by FixtureDebianGuest; the kernel is the one the
+# end-to-end test builds (defconfig + the OpenStack preset). What the guest answered and its serial
+# log are kept under out/TestResults/real-guests/<flavor>/.
+BeforeDiscovery {
+    $script:Flavors = @('systemd', 'openrc')
+}
+
+BeforeAll {
+    . "$PSScriptRoot/Common.ps1"
+    . "$PSScriptRoot/RealGuest.Common.ps1"
+    $script:KernelDir = New-GiTestDirectory 'rg-kernel'
+    $log = { param($m) Write-Host "    [real-guest] $m" }
+    $script:Kernel = [GentooImage.TestSupport.FixtureKernel]::ForOpenStack((Join-Path $KernelDir 'kernel-config'), [Action[string]] $log)
+}
+
+AfterAll {
+    if ($script:KernelDir) { Remove-GiTestDirectory $KernelDir }
+}
+
+Describe 'Real <_> guest with an OpenStack config drive' -ForEach $Flavors {
+    BeforeAll {
+        $script:Flavor = $_
+        $log = { param($m) Write-Host "    [real-guest $Flavor] $m" }
+        $script:Dir = New-GiTestDirectory "rg-$Flavor"
+        $script:Keep = Join-Path $RepoRoot "out/TestResults/real-guests/$Flavor"
+        if (Test-Path $Keep) { Remove-Item -Recurse -Force $Keep }
+        New-Item -ItemType Directory -Force $Keep | Out-Null
+        $script:RootPath = Join-Path $Dir 'root'
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $built = New-RealGuestImage -Flavor $Flavor -Dir $Dir -Kernel $Kernel -Log $log
+        $script:Root = $built.Root
+        $script:Image = $built.Image
+        $script:ChrootOutput = $built.ChrootOutput
+        $script:CloudUser = $built.CloudUser
+        $script:Static = $Image | Test-RawDiskImage
+        & $log "image written after $([int]$watch.Elapsed.TotalSeconds) s ($([int]($Image.VirtualSize / 1MB)) MiB)"
+        $script:Disk = New-RealGuestDisk -Image $Image -Path (Join-Path $Dir 'disk.img')
+
+        $key = Join-Path $Dir 'id_ed25519'
+        $public = [GentooImage.TestSupport.FixtureGuestVm]::NewKey($key)
+        $script:Drive = [GentooImage.TestSupport.FixtureConfigDrive]::Create($Dir, 'gi-guest-1', $public, $null)
+        $script:SerialLog = Join-Path $Keep 'serial.log'
+        $script:Answers = [ordered]@{}
+        $script:Vm = [GentooImage.TestSupport.FixtureGuestVm]::Start($Disk, $Drive.IsoPath, $SerialLog, $key, 1024, $null)
+        $script:Up = $Vm.WaitForSsh($CloudUser, [TimeSpan]::FromSeconds(600))
+        & $log ("SSH as {0}: {1} after {2:0} s" -f $CloudUser, $Up, $Vm.SecondsToSsh)
+
+        function script:Ask([string] $Command, [int] $TimeoutSec = 120) {
+            $r = $Vm.Ssh($CloudUser, $Command, [TimeSpan]::FromSeconds($TimeoutSec), [string[]] @())
+            $Answers[$Command] = [pscustomobject]@{ ExitCode = $r.Item1; Output = $r.Item2; Error = $r.Item3 }
+            $Answers[$Command]
+        }
+        if ($Up) {
+            $script:Status = Ask 'cloud-init status --wait --long' 300
+            $initQuery = if ($Flavor -eq 'systemd') { 'systemctl --failed --no-legend --plain' } else { 'rc-status --crashed' }
+            foreach ($c in 'hostname', 'getent hosts "$(hostname)"', "cat $([GentooImage.TestSupport.FixtureConfigDrive]::UserDataFile)",
+                "cat $([GentooImage.TestSupport.FixtureConfigDrive]::RunCmdFile)", 'sudo grep -E "ERROR|Traceback|CRITICAL" /var/log/cloud-init.log',
+                'sudo sshd -T', 'ip -4 -o addr show scope global', 'ip -4 route', 'cat /sys/class/block/vda1/size', 'df -B1 --output=size /',
+                'cat /proc/cmdline', $initQuery, 'sudo cloud-init analyze show', 'systemd-analyze; systemd-analyze blame | head -15', 'rc-status -a') {
+                Ask $c | Out-Null
+            }
+            # Password login: the server must offer public keys only.
+            $r = $Vm.Ssh($CloudUser, 'true', [TimeSpan]::FromSeconds(60),
+                [string[]] @('-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password,keyboard-interactive'))
+            $script:PasswordTry = [pscustomobject]@{ ExitCode = $r.Item1; Output = $r.Item2; Error = $r.Item3 }
+        }
+        $Answers | ConvertTo-Json -Depth 4 | Set-Content (Join-Path $Keep 'answers.json')
+        "SSH after $($Vm.SecondsToSsh) s (TCG)" | Set-Content (Join-Path $Keep 'timing.txt')
+    }
+
+    AfterAll {
+        if ($script:Vm) { $Vm.Dispose() }
+        if ($script:Dir -and (Test-Path $Dir)) {
+            if (Get-Content /proc/self/mountinfo | Select-String -SimpleMatch " $Dir/") { Dismount-BuildFilesystems -Path $RootPath -Force | Out-Null }
+            Remove-GiTestDirectory $Dir
+        }
+    }
+
+    It 'went through the public pipeline and passes the static checks' {
+        ($ChrootOutput | ForEach-Object MessageData) | Should -Contain 'setup ran in Gentoo Base System release 2.17 (test guest userland from Debian packages)'
+        $Static.Checks | Where-Object { -not $_.Passed } | Should -BeNullOrEmpty
+    }
+
+    It 'lets the cloud user in over SSH with the injected key' {
+        $Up | Should -BeTrue -Because "the serial log is $SerialLog"
+    }
+
+    It 'allows no password login' {
+        $PasswordTry.ExitCode | Should -Not -Be 0
+        $PasswordTry.Error | Should -Match 'Permission denied \(publickey\)'
+        $Answers['sudo sshd -T'].Output | Should -Match '(?m)^passwordauthentication no$'
+    }
+
+    It "took the metadata's hostname, and it resolves" {
+        $Answers['hostname'].Output.Trim() | Should -Be $Drive.Hostname
+        $Answers['getent hosts "$(hostname)"'].ExitCode | Should -Be 0
+    }
+
+    It 'ran the user data (write_files and runcmd)' {
+        $Answers["cat $([GentooImage.TestSupport.FixtureConfigDrive]::UserDataFile)"].Output | Should -Be "written by user data`n"
+        $Answers["cat $([GentooImage.TestSupport.FixtureConfigDrive]::RunCmdFile)"].Output | Should -Match '^\d+'
+    }
+
+    It 'finished cloud-init without errors' {
+        $Status.Output | Should -Match 'status: done'
+        $Answers['sudo grep -E "ERROR|Traceback|CRITICAL" /var/log/cloud-init.log'].Output | Should -BeNullOrEmpty
+    }
+
+    It 'has no failed services' {
+        $q = if ($Flavor -eq 'systemd') { 'systemctl --failed --no-legend --plain' } else { 'rc-status --crashed' }
+        $Answers[$q].ExitCode | Should -BeIn @(0, 1)
+        $Answers[$q].Output.Trim() | Should -BeNullOrEmpty
+    }
+
+    It 'got its address by DHCP' {
+        $Answers['ip -4 -o addr show scope global'].Output | Should -Match 'inet 10\.0\.2\.15/24'
+        $Answers['ip -4 route'].Output | Should -Match 'default via 10\.0\.2\.2'
+    }
+
+    It 'grew the root partition and file system to the disk' {
+        ([long] $Answers['cat /sys/class/block/vda1/size'].Output.Trim()) * 512 | Should -BeGreaterThan $Image.VirtualSize
+        ([long] (($Answers['df -B1 --output=size /'].Output.Trim() -split "`n")[-1])) | Should -BeGreaterThan $Image.VirtualSize
+    }
+}
+
+# Static networking from network_data.json (an OpenStack network without DHCP): a second boot per
+# root whose config drive declares a fixed IPv4 address. systemd: cloud-init renders it; OpenRC:
+# Initialize-CloudGuest's gentooimage-netdata boot service does. Opt-in (another TCG boot per root):
+# GENTOOIMAGE_STATIC_GUESTS=1.
+Describe 'Real <_> guest on a static network from network_data.json' -ForEach $Flavors -Skip:(-not $env:GENTOOIMAGE_STATIC_GUESTS) {
+    BeforeAll {
+        $script:Flavor = $_
+        $log = { param($m) Write-Host "    [static-guest $Flavor] $m" }
+        $script:Dir = New-GiTestDirectory "rgs-$Flavor"
+        $script:Keep = Join-Path $RepoRoot "out/TestResults/real-guests/$Flavor-static"
+        if (Test-Path $Keep) { Remove-Item -Recurse -Force $Keep }
+        New-Item -ItemType Directory -Force $Keep | Out-Null
+        $script:RootPath = Join-Path $Dir 'root'
+        $built = New-RealGuestImage -Flavor $Flavor -Dir $Dir -Kernel $Kernel -Log $log
+        $script:CloudUser = $built.CloudUser
+        $disk = New-RealGuestDisk -Image $built.Image -Path (Join-Path $Dir 'disk.img')
+        $key = Join-Path $Dir 'id_ed25519'
+        $public = [GentooImage.TestSupport.FixtureGuestVm]::NewKey($key)
+        $network = [GentooImage.TestSupport.FixtureConfigDrive]::StaticNetwork('10.0.2.50', '255.255.255.0', '10.0.2.2', '10.0.2.3')
+        $drive = [GentooImage.TestSupport.FixtureConfigDrive]::Create($Dir, 'gi-static-1', $public, $network)
+        $script:Answers = [ordered]@{}
+        $script:Vm = [GentooImage.TestSupport.FixtureGuestVm]::Start($disk, $drive.IsoPath, (Join-Path $Keep 'serial.log'), $key, 1024, '10.0.2.50')
+        $script:Up = $Vm.WaitForSsh($CloudUser, [TimeSpan]::FromSeconds(600))
+        & $log ("SSH to 10.0.2.50 as {0}: {1} after {2:0} s" -f $CloudUser, $Up, $Vm.SecondsToSsh)
+        if ($Up) {
+            foreach ($c in 'ip -4 -o addr show scope global', 'ip -4 route', 'cat /etc/resolv.conf', 'cloud-init status --wait --long') {
+                $r = $Vm.Ssh($CloudUser, $c, [TimeSpan]::FromSeconds(300), [string[]] @())
+                $Answers[$c] = [pscustomobject]@{ ExitCode = $r.Item1; Output = $r.Item2; Error = $r.Item3 }
+            }
+        }
+        $Answers | ConvertTo-Json -Depth 4 | Set-Content (Join-Path $Keep 'answers.json')
+    }
+
+    AfterAll {
+        if ($script:Vm) { $Vm.Dispose() }
+        if ($script:Dir -and (Test-Path $Dir)) {
+            if (Get-Content /proc/self/mountinfo | Select-String -SimpleMatch " $Dir/") { Dismount-BuildFilesystems -Path $RootPath -Force | Out-Null }
+            Remove-GiTestDirectory $Dir
+        }
+    }
+
+    It 'came up with exactly the declared address and a default route' {
+        $Up | Should -BeTrue
+        $addresses = @($Answers['ip -4 -o addr show scope global'].Output -split "`n" | Where-Object { $_ -match 'inet ' })
+        $addresses.Count | Should -Be 1
+        $addresses[0] | Should -Match 'inet 10\.0\.2\.50/24'
+        $Answers['ip -4 route'].Output | Should -Match 'default via 10\.0\.2\.2'
+        if ($Flavor -eq 'openrc') {
+            # dhcpcd's resolv.conf hook writes it; on systemd without systemd-resolved the DNS server sits in networkd's link state.
+            $Answers['cat /etc/resolv.conf'].Output | Should -Match 'nameserver 10\.0\.2\.3'
+        }
+        $Answers['cloud-init status --wait --long'].Output | Should -Match 'status: done'
+    }
+}

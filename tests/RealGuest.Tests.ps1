@@ -20,7 +20,8 @@ AfterAll {
     if ($script:KernelDir) { Remove-GiTestDirectory $KernelDir }
 }
 
-Describe 'Real <_> guest with an OpenStack config drive' -ForEach $Flavors {
+# Opt-in (GENTOOIMAGE_REAL_GUESTS=1) until it has been measured within the default run's time budget.
+Describe 'Real <_> guest with an OpenStack config drive' -ForEach $Flavors -Skip:(-not $env:GENTOOIMAGE_REAL_GUESTS) {
     BeforeAll {
         $script:Flavor = $_
         $log = { param($m) Write-Host "    [real-guest $Flavor] $m" }
@@ -130,7 +131,7 @@ Describe 'Real <_> guest with an OpenStack config drive' -ForEach $Flavors {
 # root whose config drive declares a fixed IPv4 address. systemd: cloud-init renders it; OpenRC:
 # Initialize-CloudGuest's gentooimage-netdata boot service does. Opt-in (another TCG boot per root):
 # GENTOOIMAGE_STATIC_GUESTS=1.
-Describe 'Real <_> guest on a static network from network_data.json' -ForEach $Flavors -Skip:(-not $env:GENTOOIMAGE_STATIC_GUESTS) {
+Describe 'Real <_> guest on a static network from network_data.json' -ForEach $Flavors -Skip:(-not ($env:GENTOOIMAGE_REAL_GUESTS -and $env:GENTOOIMAGE_STATIC_GUESTS)) {
     BeforeAll {
         $script:Flavor = $_
         $log = { param($m) Write-Host "    [static-guest $Flavor] $m" }

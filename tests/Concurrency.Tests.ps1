@@ -124,10 +124,19 @@ Describe 'Two sessions on one root' {
         $cmd = "Import-Module '$ModuleManifest'; Invoke-GentooChroot -Path '$Root' -Script 'sleep 25' -AllowUnmounted | Out-Null; 'A done'"
         $a = Start-Process -FilePath dotnet -ArgumentList @('pwsh', '-NoProfile', '-NonInteractive', '-Command', $cmd) -PassThru -RedirectStandardOutput (Join-Path $Dir 'a.out')
         try {
-            $deadline = (Get-Date).AddSeconds(120)
-            while ((Get-Date) -lt $deadline -and -not ((Test-Path $lockFile) -and ([GentooImage.Engine.Platform.RootLock]::Holder($lockFile) -match "pid $($a.Id) "))) { Start-Sleep -Milliseconds 100 }
+            # 'dotnet pwsh' runs pwsh.dll as a child process: the holder's pid is that child's.
+            $deadline = (Get-Date).AddSeconds(180)
+            $holder = ''
+            while ((Get-Date) -lt $deadline -and -not $a.HasExited) {
+                if (Test-Path $lockFile) { $holder = [GentooImage.Engine.Platform.RootLock]::Holder($lockFile) }
+                if ($holder -match '^pid (\d+) \(Invoke-GentooChroot') { break }
+                Start-Sleep -Milliseconds 100
+            }
+            $holder | Should -Match '^pid (\d+) \(Invoke-GentooChroot'
+            $holderPid = [int]$Matches[1]
+            (Get-Content "/proc/$holderPid/cmdline" -Raw) | Should -Match 'Invoke-GentooChroot'
             $err = { Mount-BuildFilesystems -Path $Root -NoPortageTmpfs } | Should -Throw -ErrorId 'BuildRootLocked,GentooImage.Commands.MountBuildFilesystemsCommand' -PassThru
-            $err.Exception.Message | Should -Match "in use by another GentooImage operation: pid $($a.Id) \(Invoke-GentooChroot, since .*command line: .*pwsh"
+            $err.Exception.Message | Should -Match "in use by another GentooImage operation: pid $holderPid \(Invoke-GentooChroot, since .*command line: .*pwsh"
             (Get-MountsBelow $Root).Count | Should -Be 0
             $a.WaitForExit(120000) | Should -BeTrue
             Get-Content (Join-Path $Dir 'a.out') | Should -Be 'A done'

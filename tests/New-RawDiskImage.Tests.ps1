@@ -28,14 +28,18 @@ Describe 'New-RawDiskImage' {
         (Get-Content (Join-Path $Out 'a.img.glance.json') | ConvertFrom-Json).os_distro | Should -Be 'gentoo'
         $img.UploadCommand | Should -Match '^openstack image create --disk-format raw'
         ($img | Out-String -Width 250) | Should -Match 'Firmware'
+        # SHA-512 only when asked for.
+        $img.Sha256 | Should -Be ((& sha256sum $img.Path) -split ' ')[0]
+        $img.Sha512 | Should -BeNullOrEmpty
         # A plain directory stays plain: no state file is written into it.
         Test-Path (Join-Path $Root 'var/lib/gentooimage/state.json') | Should -BeFalse
     }
 
     It 'takes a BuildRoot from the pipeline and records the step' {
         $br = [GentooImage.Engine.Model.BuildRoot]::new($Root)
-        $img = $br | New-RawDiskImage -Path (Join-Path $Out 'b.img') -Firmware Uefi
+        $img = $br | New-RawDiskImage -Path (Join-Path $Out 'b.img') -Firmware Uefi -Checksum Sha256, Sha512
         $img.PartitionTable | Should -Be 'Gpt'
+        $img.Sha512 | Should -Be ((& sha512sum $img.Path) -split ' ')[0]
         $br.History[-1].Step | Should -Be 'New-RawDiskImage'
         $br.History[-1].Outcome | Should -Be 'Succeeded'
         (Get-BuildRoot $Root).History[-1].Data['Sha256'] | Should -Be $img.Sha256

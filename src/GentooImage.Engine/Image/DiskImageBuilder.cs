@@ -432,8 +432,9 @@ public static class DiskImageBuilder
                     fs.Flush(flushToDisk: true);
                 }
 
-                Step("Computing checksums", 80);
-                var (sha256, sha512) = Hash(final);
+                var withSha512 = req.Checksums.Contains(ImageChecksum.Sha512);
+                Step(withSha512 ? "Computing checksums" : "Computing the checksum", 80);
+                var (sha256, sha512) = Hash(final, withSha512);
                 var glance = GlanceProperties();
                 var imageName = Path.GetFileName(req.ImagePath);
                 _ctx.ThrowIfCancelled("writing the image");
@@ -808,10 +809,11 @@ public static class DiskImageBuilder
             fs.Write(GrubBoot.PatchCore(coreBytes, lba));
         }
 
-        private (string, string) Hash(string path)
+        /// <summary>SHA-256 (and SHA-512 when asked for) in one read; the next block is read while the last one is hashed.</summary>
+        private (string, string?) Hash(string path, bool withSha512)
         {
             using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
+            using var sha512 = withSha512 ? IncrementalHash.CreateHash(HashAlgorithmName.SHA512) : null;
             using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
             var length = fs.Length;
             var bufs = new[] { new byte[4 * MiB], new byte[4 * MiB] };
@@ -825,7 +827,7 @@ public static class DiskImageBuilder
                 var buf = bufs[cur];
                 var len = n;
                 var t256 = Task.Run(() => sha256.AppendData(buf, 0, len));
-                var t512 = Task.Run(() => sha512.AppendData(buf, 0, len));
+                var t512 = sha512 is null ? Task.CompletedTask : Task.Run(() => sha512.AppendData(buf, 0, len));
                 cur ^= 1;
                 n = fs.Read(bufs[cur]);
                 Task.WaitAll(t256, t512);
@@ -838,7 +840,8 @@ public static class DiskImageBuilder
                 }
             }
 
-            return (Convert.ToHexString(sha256.GetHashAndReset()).ToLowerInvariant(), Convert.ToHexString(sha512.GetHashAndReset()).ToLowerInvariant());
+            return (Convert.ToHexString(sha256.GetHashAndReset()).ToLowerInvariant(),
+                sha512 is null ? null : Convert.ToHexString(sha512.GetHashAndReset()).ToLowerInvariant());
         }
 
         private Dictionary<string, string> GlanceProperties() => new()

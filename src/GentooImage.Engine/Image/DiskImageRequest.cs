@@ -39,6 +39,12 @@ public sealed record DiskImageRequest
     /// <summary>Compress a Qcow2 image.</summary>
     public bool Compress { get; init; }
 
+    /// <summary>
+    /// The checksums to compute over the finished image, in one read. SHA-256 is always computed
+    /// (the .sha256 file and the history need it); SHA-512 only when listed.
+    /// </summary>
+    public IReadOnlyCollection<ImageChecksum> Checksums { get; init; } = new[] { ImageChecksum.Sha256 };
+
     /// <summary>Replace an existing image file.</summary>
     public bool Force { get; init; }
 }

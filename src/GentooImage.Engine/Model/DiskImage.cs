@@ -36,8 +36,8 @@ public sealed record DiskImage
     /// <summary>SHA256 of the image file, lowercase hex (also in &lt;image&gt;.sha256).</summary>
     public required string Sha256 { get; init; }
 
-    /// <summary>SHA512 of the image file, lowercase hex.</summary>
-    public required string Sha512 { get; init; }
+    /// <summary>SHA512 of the image file, lowercase hex, when asked for (-Checksum Sha256,Sha512); otherwise null.</summary>
+    public string? Sha512 { get; init; }
 
     /// <summary>Glance image properties (also in &lt;image&gt;.glance.json).</summary>
     public IReadOnlyDictionary<string, string> GlanceProperties { get; init; } = new Dictionary<string, string>();

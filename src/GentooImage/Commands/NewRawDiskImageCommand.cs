@@ -70,6 +70,10 @@ public sealed class NewRawDiskImageCommand : GentooCmdletBase
     [Parameter]
     public SwitchParameter Compress { get; set; }
 
+    /// <summary>Checksums of the finished image: Sha256 (always, the default) and Sha512 when listed.</summary>
+    [Parameter]
+    public ImageChecksum[] Checksum { get; set; } = { ImageChecksum.Sha256 };
+
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -107,6 +111,7 @@ public sealed class NewRawDiskImageCommand : GentooCmdletBase
             Kernel = Kernel,
             Format = Format,
             Compress = Compress.IsPresent,
+            Checksums = Checksum,
             Force = Force.IsPresent,
         };
 

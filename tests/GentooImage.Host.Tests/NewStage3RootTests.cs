@@ -59,8 +59,8 @@ public sealed class NewStage3RootTests : IClassFixture<HostMirrorFixture>, IDisp
         Assert.True(File.Exists(Path.Combine(Root, "etc/gentoo-release")));
         var again = _host.Invoke($"Get-BuildRoot '{Root}'");
         Assert.Equal(_m.TarballName, ((BuildRoot)again[0].BaseObject).Stage3!.FileName);
-        var table = string.Join("\n", _host.Invoke($"Get-BuildRoot '{Root}' | Out-String -Width 250").Select(o => o.ToString()));
-        Assert.Contains(_m.TarballName, table, StringComparison.Ordinal);
+        var list = string.Join("\n", _host.Invoke($"Get-BuildRoot '{Root}' | Format-List | Out-String -Width 250").Select(o => o.ToString()));
+        Assert.Contains(_m.TarballName, list, StringComparison.Ordinal);
     }
 
     [Fact]

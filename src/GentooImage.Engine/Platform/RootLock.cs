@@ -67,6 +67,8 @@ public sealed partial class RootLock : IDisposable
     /// </summary>
     public static RootLock Acquire(string canonicalRoot, string operation, TimeSpan wait, CancellationToken cancellation)
     {
+        // Changing a build root takes root (owners, mounts, chroot); so does the host-wide lock directory.
+        Privilege.RequireRoot(operation, $"it changes a build root and locks it in {Directory}");
         System.IO.Directory.CreateDirectory(Directory);
         var file = FileFor(canonicalRoot);
         var deadline = Stopwatch.StartNew();

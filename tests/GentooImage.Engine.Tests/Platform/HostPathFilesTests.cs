@@ -68,7 +68,8 @@ public sealed class HostPathFilesTests : IDisposable
     {
         var parent = Path.Combine(_dir, "builds");
         var child = Path.Combine(parent, "2026", "root");
-        Directory.CreateDirectory(child);
+        Directory.CreateDirectory(Path.Combine(child, "etc"));
+        File.WriteAllText(Path.Combine(child, "etc/os-release"), "ID=gentoo\n");
         var ex = Assert.Throws<GentooImageException>(() => HostPathPolicy.CheckBuildRoot(parent, "Path", d => d == child));
         Assert.Equal(ErrorKind.UnsafeRootPath, ex.Kind);
         Assert.Contains(child, ex.Message);

@@ -41,31 +41,24 @@ public sealed class RootLockTests : IDisposable
         var file = RootLock.FileFor("/tmp/gi-root-held-by-flock");
         Directory.CreateDirectory(_dir);
         File.WriteAllText(file, string.Empty);
-        using var holder = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("flock", new[] { "-x", file, "sleep", "30" }))!;
+        var inode = FileIdentity.Of(file)!.Value.Inode;
+        using var holder = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("flock", new[] { "-x", "-o", file, "sleep", "30" }))!;
         try
         {
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            GentooImageException? ex = null;
-            while (DateTime.UtcNow < deadline)
+            // Wait until flock(1) holds it (/proc/locks names the inode), then try.
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (DateTime.UtcNow < deadline && !File.ReadAllLines("/proc/locks").Any(l => l.Contains("FLOCK", StringComparison.Ordinal) && l.Contains($":{inode} ", StringComparison.Ordinal)))
             {
-                try
-                {
-                    using var mine = RootLock.Acquire("/tmp/gi-root-held-by-flock", "Test", TimeSpan.Zero, default);
-                    Thread.Sleep(100); // flock(1) has not taken it yet
-                }
-                catch (GentooImageException e)
-                {
-                    ex = e;
-                    break;
-                }
+                Thread.Sleep(50);
             }
 
-            Assert.NotNull(ex);
-            Assert.Equal(ErrorKind.BuildRootLocked, ex!.Kind);
+            var ex = Assert.Throws<GentooImageException>(() => RootLock.Acquire("/tmp/gi-root-held-by-flock", "Test", TimeSpan.Zero, default));
+            Assert.Equal(ErrorKind.BuildRootLocked, ex.Kind);
+            Assert.Contains("just starting", ex.Message); // flock(1) wrote no holder text
         }
         finally
         {
-            holder.Kill();
+            holder.Kill(entireProcessTree: true);
             holder.WaitForExit();
         }
 

@@ -177,7 +177,7 @@ public class Stage3RequestValidationTests
     {
         var r = new Stage3Request { RootPath = path, CacheDirectory = "/nonexistent", Force = true, Stage3 = "/nonexistent.tar.xz" };
         var ex = await Assert.ThrowsAsync<GentooImage.Engine.Platform.GentooImageException>(() => new Stage3Installer().PlanAsync(r, GentooImage.Engine.Platform.OperationContext.None));
-        Assert.Equal(GentooImage.Engine.Platform.ErrorKind.InvalidArgument, ex.Kind);
+        Assert.Equal(GentooImage.Engine.Platform.ErrorKind.UnsafeRootPath, ex.Kind);
     }
 
     [Fact]
@@ -191,7 +191,7 @@ public class Stage3RequestValidationTests
             File.CreateSymbolicLink(link, "/usr");
             var r = new Stage3Request { RootPath = link, CacheDirectory = "/nonexistent", Force = true, Stage3 = "/nonexistent.tar.xz" };
             var ex = await Assert.ThrowsAsync<GentooImage.Engine.Platform.GentooImageException>(() => new Stage3Installer().PlanAsync(r, GentooImage.Engine.Platform.OperationContext.None));
-            Assert.Equal(GentooImage.Engine.Platform.ErrorKind.InvalidArgument, ex.Kind);
+            Assert.Equal(GentooImage.Engine.Platform.ErrorKind.UnsafeRootPath, ex.Kind);
             Assert.Contains("/usr", ex.Message, StringComparison.Ordinal);
         }
         finally

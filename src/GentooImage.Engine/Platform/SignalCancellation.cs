@@ -167,6 +167,17 @@ public static class SignalCancellation
         }
     }
 
+    /// <summary>
+    /// For the thread of an operation that a signal cancelled, once its error is written: leaves
+    /// the registration (so the exit can proceed) and waits for the process to end, so that the
+    /// script never runs on to its next statement. Returns only if the exit did not come.
+    /// </summary>
+    public static void AwaitExit(IDisposable registration)
+    {
+        registration.Dispose();
+        Thread.Sleep(CleanupTimeout + s_grace + TimeSpan.FromSeconds(5));
+    }
+
     private static void ExitAfterCleanup(int signo)
     {
         s_idle.Wait(CleanupTimeout);

@@ -121,6 +121,7 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
             if (SignalCancellation.ReceivedSignal is var stoppedBy and not 0)
             {
                 AnnounceSignalError(ErrorRecords.From(SignalCancellation.Cancelled(stoppedBy), target));
+                SignalCancellation.AwaitExit(signalsScope);
             }
 
             throw;
@@ -149,6 +150,7 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
             {
                 var record = ErrorRecords.From(SignalCancellation.Cancelled(signo, ex), target);
                 AnnounceSignalError(record);
+                SignalCancellation.AwaitExit(signalsScope);
                 ThrowTerminatingError(record);
             }
 

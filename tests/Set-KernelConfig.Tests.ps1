@@ -63,6 +63,7 @@ Describe 'Set-KernelConfig' {
     It 'writes a pending dist-kernel fragment into a build root with -DistKernel' {
         $rootDir = Join-Path $Dir 'root'
         New-Item -ItemType Directory $rootDir | Out-Null
+        [GentooImage.Engine.Model.BuildRootStore]::Save([GentooImage.Engine.Model.BuildRoot]::new($rootDir))   # a root the module knows
         $root = Get-BuildRoot $rootDir | Set-KernelConfig -Preset OpenStack -DistKernel
         $file = Join-Path $rootDir 'etc/kernel/config.d/90-gentooimage.config'
         $root.KernelConfig.ConfigPath | Should -Be $file
@@ -79,6 +80,9 @@ Describe 'Set-KernelConfig' {
     }
 
     It 'reports a build root without a kernel tree as KernelSourceNotFound' {
-        { Set-KernelConfig -Path $Dir -Preset KvmDisk } | Should -Throw -ErrorId "KernelSourceNotFound,$Cmd"
+        $bare = Join-Path $Dir 'nokernel'
+        New-Item -ItemType Directory $bare | Out-Null
+        [GentooImage.Engine.Model.BuildRootStore]::Save([GentooImage.Engine.Model.BuildRoot]::new($bare))
+        { Set-KernelConfig -Path $bare -Preset KvmDisk } | Should -Throw -ErrorId "KernelSourceNotFound,$Cmd"
     }
 }

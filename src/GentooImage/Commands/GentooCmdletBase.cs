@@ -21,6 +21,22 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
     protected override void StopProcessing() => _cancel.Cancel();
 
     /// <summary>
+    /// Runs <see cref="Run"/> and writes what it returns. The output is written only after Run has
+    /// returned, so a build root's lock (held inside Run) is released before the next cmdlet of
+    /// the pipeline (New-Stage3Root | Mount-BuildFilesystems) asks for the same lock.
+    /// </summary>
+    protected override void ProcessRecord()
+    {
+        if (Run() is { } output)
+        {
+            WriteObject(output);
+        }
+    }
+
+    /// <summary>The work of one pipeline record; returns the object to output, or null.</summary>
+    protected virtual object? Run() => null;
+
+    /// <summary>
     /// Runs <paramref name="work"/> on a worker thread with an <see cref="OperationContext"/> whose
     /// messages are written on this (the pipeline) thread, then returns its result. Engine failures
     /// become terminating errors with stable ErrorIds.

@@ -54,17 +54,7 @@ public sealed class InvokeGentooChrootCommand : BuildRootCmdletBase
     [ValidateRange(1, int.MaxValue)]
     public int TimeoutSec { get; set; }
 
-    // The root's lock is released when Run returns, before the output goes down the pipeline:
-    // the next cmdlet (New-Stage3Root | Mount-BuildFilesystems) takes the same lock.
-    protected override void ProcessRecord()
-    {
-        if (Run() is { } output)
-        {
-            WriteObject(output);
-        }
-    }
-
-    private object? Run()
+    protected override object? Run()
     {
         if ((Script is null) == (ScriptPath is null))
         {

@@ -31,17 +31,7 @@ public sealed class MountBuildFilesystemsCommand : BuildRootCmdletBase
     [ValidateNotNullOrEmpty]
     public string? BinpkgCache { get; set; }
 
-    // The root's lock is released when Run returns, before the output goes down the pipeline:
-    // the next cmdlet (New-Stage3Root | Mount-BuildFilesystems) takes the same lock.
-    protected override void ProcessRecord()
-    {
-        if (Run() is { } output)
-        {
-            WriteObject(output);
-        }
-    }
-
-    private object? Run()
+    protected override object? Run()
     {
         using var lease = OpenBuildRoot(BuildRootAccess.Change);
         var root = lease.Root!;

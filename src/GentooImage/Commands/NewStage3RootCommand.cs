@@ -69,17 +69,7 @@ public sealed class NewStage3RootCommand : GentooCmdletBase
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    // The root's lock is released when Run returns, before the output goes down the pipeline:
-    // the next cmdlet (New-Stage3Root | Mount-BuildFilesystems) takes the same lock.
-    protected override void ProcessRecord()
-    {
-        if (Run() is { } output)
-        {
-            WriteObject(output);
-        }
-    }
-
-    private object? Run()
+    protected override object? Run()
     {
         BuildRootLease lease;
         try

@@ -59,17 +59,7 @@ public sealed class SetKernelConfigCommand : BuildRootCmdletBase
     [Parameter]
     public SwitchParameter Strict { get; set; }
 
-    // The root's lock is released when Run returns, before the output goes down the pipeline:
-    // the next cmdlet (New-Stage3Root | Mount-BuildFilesystems) takes the same lock.
-    protected override void ProcessRecord()
-    {
-        if (Run() is { } output)
-        {
-            WriteObject(output);
-        }
-    }
-
-    private object? Run()
+    protected override object? Run()
     {
         var settings = new List<KeyValuePair<string, string?>>();
         foreach (DictionaryEntry entry in Setting)

@@ -64,7 +64,7 @@ public static class HostPathPolicy
     {
         var canonical = Canonical(path, parameterName, ErrorKind.UnsafeRootPath);
         var mounts = MountTable.Read();
-        var why = WhyUnsafe(canonical, HostPathUse.BuildRoot, mounts) ?? WhyAlias(canonical);
+        var why = WhyUnsafe(canonical, HostPathUse.BuildRoot, mounts) ?? WhyAlias(canonical) ?? WhyHome(canonical);
         if (why is null && isBuildRoot is not null)
         {
             var other = FindBuildRootBelow(canonical, mounts, isBuildRoot);
@@ -301,6 +301,13 @@ public static class HostPathPolicy
         }
 
         return null;
+    }
+
+    /// <summary>The user's home directory itself is never a build root (below it is fine).</summary>
+    private static string? WhyHome(string canonical)
+    {
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return home.Length > 1 && PathInRoot.RealPath(home).TrimEnd('/') == canonical ? "it is your home directory" : null;
     }
 
     /// <summary>Another build root below <paramref name="canonical"/> (among the mounts below it, and three levels down), or null.</summary>

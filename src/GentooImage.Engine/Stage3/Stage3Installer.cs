@@ -479,11 +479,6 @@ public sealed class Stage3Installer
     {
         // The root guard's rules (the cmdlet has also checked for roots below it and taken the lock).
         HostPathPolicy.CheckBuildRoot(request.RootPath, "Path");
-        var home = Path.TrimEndingDirectorySeparator(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
-        if (home.Length > 1 && string.Equals(PathInRoot.RealPath(request.RootPath), PathInRoot.RealPath(home), StringComparison.Ordinal))
-        {
-            throw new GentooImageException(ErrorKind.UnsafeRootPath, $"-Path '{request.RootPath}' is your home directory and cannot be a build root: use a dedicated directory such as /mnt/gentoo.", request.RootPath);
-        }
 
         HostPathPolicy.CheckCacheDirectory(request.CacheDirectory, "CacheDirectory");
 

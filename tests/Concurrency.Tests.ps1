@@ -42,10 +42,15 @@ Describe 'Two sessions on one root' {
         Remove-GiTestDirectory $Dir
     }
 
-    It 'Mount-BuildFilesystems: one mounts, the other is refused, never a double mount' {
+    It 'Mount-BuildFilesystems: never both at once, never a double mount' {
         $single = $null
         foreach ($i in 1..$Rounds) {
-            Invoke-Race { param($n, $r) Mount-BuildFilesystems -Path $r -NoPortageTmpfs } $Root | Should -Be $Expected
+            # Mounting takes milliseconds on an idle machine: the second session may get the lock
+            # after the first is done and find the root mounted (nothing to do). Either way one
+            # session mounts, never both at once.
+            $r = Invoke-Race { param($n, $r) Mount-BuildFilesystems -Path $r -NoPortageTmpfs } $Root
+            $r | Should -BeIn @('ok', 'BuildRootLocked')
+            $r | Should -Contain 'ok'
             $mounts = Get-MountsBelow $Root
             if ($null -eq $single) { $single = $mounts.Count }
             $mounts.Count | Should -Be $single
@@ -55,10 +60,12 @@ Describe 'Two sessions on one root' {
         }
     }
 
-    It 'Dismount-BuildFilesystems: one unmounts, the other is refused' {
+    It 'Dismount-BuildFilesystems: never both at once, everything unmounted' {
         foreach ($i in 1..$Rounds) {
             Mount-BuildFilesystems -Path $Root -NoPortageTmpfs | Out-Null
-            Invoke-Race { param($n, $r) Dismount-BuildFilesystems -Path $r } $Root | Should -Be $Expected
+            $r = Invoke-Race { param($n, $r) Dismount-BuildFilesystems -Path $r } $Root
+            $r | Should -BeIn @('ok', 'BuildRootLocked')
+            $r | Should -Contain 'ok'
             (Get-MountsBelow $Root).Count | Should -Be 0
         }
     }

@@ -1,0 +1,90 @@
+# -Task Test: Bootstrap + Build, the xunit projects, Pester in a child pwsh (so the fresh DLL is
+# loaded), and a suite check that the host mount table and loop devices are as before the run.
+# Prints one last line 'N passed, N failed' and exits 1 on any failure.
+
+function Get-MountSnapshot {
+    # The host mount table without kernel ids (propagation flags included), and the loop devices.
+    $mounts = Get-Content /proc/self/mountinfo | ForEach-Object {
+        $l, $r = $_ -split ' - ', 2
+        $f = $l -split ' '
+        '{0} {1} {2} {3} {4}' -f $f[4], $f[3], $f[5], (($f | Select-Object -Skip 6) -join ' '), $r
+    }
+    $loops = @(& losetup -n -O NAME, BACK-FILE 2>$null)
+    [pscustomobject]@{ Mounts = @($mounts); Loops = $loops }
+}
+
+function Read-TrxCounts([string] $Path) {
+    if (-not (Test-Path $Path)) { return $null }
+    [xml] $trx = Get-Content -Raw $Path
+    $c = $trx.TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int] $c.passed; Failed = [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted }
+}
+
+function Invoke-Test {
+    param([Parameter(Mandatory)] [string] $Configuration, [string[]] $PesterPath, [string] $XunitFilter)
+    Invoke-Bootstrap
+    Invoke-Build -Configuration $Configuration
+    if (Test-Path $TestResults) { Remove-Item -Recurse -Force $TestResults }
+    New-Item -ItemType Directory -Force $TestResults | Out-Null
+    $env:GENTOOIMAGE_MODULE = Join-Path $ModuleOut 'GentooImage.psd1'
+    $before = Get-MountSnapshot
+    $passed = 0
+    $failed = 0
+    $runXunit = -not $PesterPath
+    $runPester = -not ($XunitFilter -and -not $PesterPath)
+
+    if ($runXunit) {
+        foreach ($project in 'GentooImage.Engine.Tests', 'GentooImage.Host.Tests') {
+            Write-Step "xunit: $project"
+            $trx = "$project.trx"
+            $testArgs = @('test', (Join-Path $Repo "tests/$project"), '-c', $Configuration, '--no-build', '-nologo',
+                '--logger', "trx;LogFileName=$trx", '--logger', 'console;verbosity=normal', '--results-directory', $TestResults)
+            if ($XunitFilter) { $testArgs += @('--filter', $XunitFilter) }
+            Invoke-Native dotnet $testArgs -AllowFailure
+            $counts = Read-TrxCounts (Join-Path $TestResults $trx)
+            if ($null -eq $counts) {
+                Write-Warning "$project produced no results: counted as one failure."
+                $failed++
+            }
+            else {
+                $passed += $counts.Passed
+                $failed += $counts.Failed
+            }
+        }
+    }
+
+    if ($runPester) {
+        Write-Step "Pester $PesterVersion (child pwsh)"
+        $summary = Join-Path $TestResults 'pester-summary.json'
+        $pesterArgs = @('-File', (Join-Path $Repo 'tests/Invoke-PesterSuite.ps1'), '-PesterManifest', $PesterManifest,
+            '-ResultDirectory', $TestResults)
+        if ($PesterPath) { $pesterArgs += @('-Path', ($PesterPath -join ',')) }
+        $null = Invoke-ChildPwsh $pesterArgs
+        if (Test-Path $summary) {
+            $s = Get-Content -Raw $summary | ConvertFrom-Json
+            $passed += $s.Passed
+            $failed += $s.Failed
+        }
+        else {
+            Write-Warning 'Pester produced no summary: counted as one failure.'
+            $failed++
+        }
+    }
+
+    # Suite-level guarantee: the host mount table (and loop devices) after the run equal the ones before.
+    Write-Step 'Suite: host mount table unchanged'
+    $after = Get-MountSnapshot
+    $diff = @(Compare-Object $before.Mounts $after.Mounts) + @(Compare-Object $before.Loops $after.Loops)
+    if ($diff.Count) {
+        $failed++
+        Write-Host '[-] Host mount table or loop devices changed during the test run:' -ForegroundColor Red
+        $diff | ForEach-Object { Write-Host ("    {0} {1}" -f $_.SideIndicator, $_.InputObject) }
+    }
+    else {
+        $passed++
+        Write-Host '[+] Host mount table and loop devices unchanged.' -ForegroundColor Green
+    }
+
+    "$passed passed, $failed failed"
+    if ($failed) { exit 1 }
+}

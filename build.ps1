@@ -20,7 +20,7 @@
     Test       Bootstrap + Build, then the xunit projects and Pester (in a child pwsh), a host mount
                table check around the whole run, and one final line 'N passed, N failed'; exit code 1
                on any failure. Results in out/TestResults.
-    Bench      Bootstrap + Build, then tests/Bench/*.Bench.ps1 (module import time and each stage
+    Bench      Bootstrap + Build, then tools/bench/*.Bench.ps1 (module import time and each stage
                against its standard tool).
     Demo       Bootstrap + Build, then the module's main job on an embedded default: a loopback
                mirror, the whole pipeline (examples/Build-OpenStackImage.ps1 -Offline), a boot in

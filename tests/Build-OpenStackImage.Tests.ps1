@@ -3,7 +3,7 @@
 BeforeAll {
     . "$PSScriptRoot/Common.ps1"
     $script:Dir = New-GiTestDirectory 'example'
-    $script:Output = & "$PSScriptRoot/Invoke-Demo.ps1" -WorkDirectory $Dir -ModuleManifest $ModuleManifest
+    $script:Output = & (Join-Path $RepoRoot 'tools/Invoke-Demo.ps1') -WorkDirectory $Dir -ModuleManifest $ModuleManifest
     $script:Image = $Output | Where-Object { $_ -is [GentooImage.Engine.Model.DiskImage] }
     $script:Boot = $Output | Where-Object { $_ -is [GentooImage.Engine.Model.ImageTestResult] }
 }

@@ -1,4 +1,4 @@
-# Shared by tests/RealGuest.Tests.ps1 and tests/Bench/RealGuest.Bench.ps1 (dot-sourced after
+# Shared by tests/RealGuest.Tests.ps1 and tools/bench/RealGuest.Bench.ps1 (dot-sourced after
 # Common.ps1 or after the module and TestSupport are loaded): a real guest image through the public
 # pipeline, and the disk it boots from.
 

@@ -1,11 +1,11 @@
-# -Task Bench: Bootstrap + Build, then every tests/Bench/*.Bench.ps1 in its own child pwsh: each
+# -Task Bench: Bootstrap + Build, then every tools/bench/*.Bench.ps1 in its own child pwsh: each
 # stage against its standard tool on the same input in one run (README, "Benchmarks").
 
 function Invoke-Bench {
     param([Parameter(Mandatory)] [string] $Configuration)
     Invoke-Bootstrap
     Invoke-Build -Configuration $Configuration
-    $benches = Get-ChildItem (Join-Path $Repo 'tests/Bench') -Filter '*.Bench.ps1' | Sort-Object Name
+    $benches = Get-ChildItem (Join-Path $Repo 'tools/bench') -Filter '*.Bench.ps1' | Sort-Object Name
     $failedBenches = 0
     foreach ($b in $benches) {
         Write-Step "Bench: $($b.BaseName)"

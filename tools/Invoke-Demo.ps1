@@ -1,9 +1,9 @@
 #Requires -Version 7.4
-# The demo (./build.ps1 -Task Demo) and the test of examples/Build-OpenStackImage.ps1: the whole
-# pipeline on an embedded default, with no internet. It serves a loopback mirror of a small signed
-# stage3, builds (or takes from the cache) a 6.1 kernel with the OpenStack preset, runs the example
-# script with -Offline against that mirror, boots the image and returns the DiskImage and the
-# boot result.
+# The demo (./build.ps1 -Task Demo) and the test of examples/Build-OpenStackImage.ps1
+# (tests/Build-OpenStackImage.Tests.ps1 runs it): the whole pipeline on an embedded default, with
+# no internet. It serves a loopback mirror of a small signed stage3, builds (or takes from the
+# cache) a 6.1 kernel with the OpenStack preset, runs the example script with -Offline against that
+# mirror, boots the image and returns the DiskImage and the boot result.
 param(
     [Parameter(Mandatory)] [string] $WorkDirectory,
     [string] $ModuleManifest = (Join-Path (Split-Path $PSScriptRoot -Parent) 'out/GentooImage/GentooImage.psd1')

@@ -30,10 +30,21 @@ Describe 'Get-BuildRoot' {
         (Get-Item $Dir | Get-BuildRoot).Path | Should -Be $Dir
     }
 
+    It 'resolves a relative path against the current location' {
+        Push-Location (Split-Path $Dir -Parent)
+        try {
+            (Get-BuildRoot "./$(Split-Path $Dir -Leaf)").Path | Should -Be $Dir
+        }
+        finally {
+            Pop-Location
+        }
+    }
+
     It 'reports a missing root with ErrorId BuildRootNotFound and goes on with the next path' {
         $roots = Get-BuildRoot "$Dir/missing", $Dir -ErrorVariable errs -ErrorAction SilentlyContinue
         @($roots).Count | Should -Be 1
         $errs[0].FullyQualifiedErrorId | Should -Be 'BuildRootNotFound,GentooImage.Commands.GetBuildRootCommand'
+        $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $errs[0].Exception.Message | Should -Match 'New-Stage3Root'
     }
 
@@ -45,8 +56,10 @@ Describe 'Get-BuildRoot' {
         Test-Path (Join-Path $plain 'var') | Should -BeFalse
     }
 
-    It 'shows the table view' {
+    It 'shows the table view with the path' {
         $text = Get-BuildRoot $Dir | Out-String -Width 250
         $text | Should -Match 'LastStep'
+        $text | Should -Match 'Mounted'
+        $text | Should -BeLike "*$Dir*"
     }
 }

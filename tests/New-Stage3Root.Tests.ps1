@@ -32,12 +32,24 @@ Describe 'New-Stage3Root' {
         $root.Stage3.SignerFingerprint | Should -Be $Mirror.Trusted.PrimaryFingerprint
         Get-Content (Join-Path $Params.Path 'etc/gentoo-release') | Should -Match 'Gentoo'
         (Get-BuildRoot $Params.Path).History[-1].Step | Should -Be 'New-Stage3Root'
+        (Get-BuildRoot $Params.Path).Stage3.FileName | Should -Be $Mirror.TarballName
+        Get-BuildRoot $Params.Path | Format-List | Out-String -Width 250 | Should -BeLike "*$($Mirror.TarballName)*"
     }
 
     It 'changes nothing with -WhatIf' {
         New-Stage3Root @Params -WhatIf | Should -BeNullOrEmpty
         Test-Path $Params.Path | Should -BeFalse
         Test-Path $Params.CacheDirectory | Should -BeFalse
+        # It resolves the pointer (to say what it would extract) but downloads no stage3.
+        @($Mirror.Requests | Where-Object { $_.Path.EndsWith('latest-stage3-amd64-openrc.txt') }) | Should -Not -BeNullOrEmpty
+        @($Mirror.Requests | Where-Object { $_.Path.EndsWith('.tar.xz') }) | Should -BeNullOrEmpty
+    }
+
+    It 'completes -Flavor with the known flavors' {
+        $line = 'New-Stage3Root -Flavor amd64-sys'
+        $completions = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $completions | Should -Contain 'amd64-systemd'
+        $completions | Should -Not -Contain 'arm64-openrc'
     }
 
     It 'reports <Id> when <Case>' -ForEach @(
@@ -46,6 +58,7 @@ Describe 'New-Stage3Root' {
         @{ Id = 'Stage3DigestMismatch'; Case = 'the tarball is tampered with'; Setup = { $Mirror.Misbehave('.tar.xz', 'Tamper', [int]::MaxValue) } }
         @{ Id = 'Stage3SignatureInvalid'; Case = 'an untrusted key signed'; Setup = { $Mirror.SignWith($Mirror.Untrusted) } }
         @{ Id = 'Stage3SignatureInvalid'; Case = 'the signing key is revoked'; Setup = { $Mirror.SignWith($Mirror.Revoked) } }
+        @{ Id = 'Stage3SignatureInvalid'; Case = 'the signing key has expired'; Setup = { $Mirror.SignWith($Mirror.Expired) } }
         @{ Id = 'Stage3TooOld'; Case = 'the pointer is 40 days old'; Setup = { $Mirror.WritePointer([DateTimeOffset]::UtcNow.AddDays(-40), $null) } }
         @{ Id = 'Stage3DigestsMissing'; Case = 'the DIGESTS are missing'; Setup = { $Mirror.Misbehave('.DIGESTS', 'NotFound', [int]::MaxValue) } }
         @{ Id = 'RootNotEmpty'; Case = 'the root is not empty'; Setup = { New-Item -ItemType Directory $Params.Path | Out-Null; Set-Content (Join-Path $Params.Path 'x') 'x' } }
@@ -53,6 +66,7 @@ Describe 'New-Stage3Root' {
         . $Setup
         { New-Stage3Root @Params } | Should -Throw -ErrorId "$Id,$Cmd"
         if ($Id -ne 'RootNotEmpty') { Test-Path $Params.Path | Should -BeFalse }
+        else { $Mirror.Requests | Should -BeNullOrEmpty -Because 'a non-empty directory is refused before anything is downloaded' }
     }
 
     It 'reports UnsafeArchiveEntry for a path escaping the root' {
@@ -64,7 +78,8 @@ Describe 'New-Stage3Root' {
         $w.Dispose()
         [GentooImage.TestSupport.FixtureMirror]::Compress($tar, '256KiB')
         $Mirror.SignBeside("$tar.xz", $Mirror.Trusted)
-        { New-Stage3Root @Params -Stage3 "$tar.xz" } | Should -Throw -ErrorId "UnsafeArchiveEntry,$Cmd"
+        $err = { New-Stage3Root @Params -Stage3 "$tar.xz" } | Should -Throw -ErrorId "UnsafeArchiveEntry,$Cmd" -PassThru
+        $err.TargetObject | Should -Be '../escaped'
         Test-Path (Join-Path $Dir 'escaped') | Should -BeFalse
         Test-Path $Params.Path | Should -BeFalse
     }

@@ -65,8 +65,9 @@ public static class GentooChroot
         return (rootPath, userLog);
     }
 
-    public static BuildRoot Invoke(BuildRoot root, ChrootOptions options, OperationContext ctx)
+    public static BuildRoot Invoke(BuildRoot root, ChrootOptions options, OperationContext ctx, IProcessRunner? runner = null)
     {
+        runner ??= ProcessRunner.Instance;
         Privilege.RequireRoot(Step, "chroot(2) and PID namespaces need CAP_SYS_ADMIN");
         var (rootPath, userLog) = Check(root, options);
 
@@ -156,7 +157,7 @@ public static class GentooChroot
             ctx.Report(new ProgressReport(activity, $"{shell} {scriptInRoot}", -1, 4));
             try
             {
-                result = ProcessRunner.Instance.RunAsync(spec, ctx.Cancellation).GetAwaiter().GetResult();
+                result = runner.RunAsync(spec, ctx.Cancellation).GetAwaiter().GetResult();
             }
             catch (Exception ex) when (StepRecorder.OutcomeOf(ex, ctx.Cancellation) == StepOutcome.Cancelled)
             {

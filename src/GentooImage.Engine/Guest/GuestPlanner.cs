@@ -46,12 +46,13 @@ internal sealed class GuestPlanner
     private readonly List<string> _notes = new();
     private InitSystem _init;
 
-    public GuestPlanner(BuildRoot root, GuestOptions options, OperationContext ctx)
+    // canonicalRoot: the root's path as the root guard returned it (PathInRoot.Resolve needs a canonical root).
+    public GuestPlanner(BuildRoot root, string canonicalRoot, GuestOptions options, OperationContext ctx)
     {
         _root = root;
         _options = options;
         _ctx = ctx;
-        _fs = new GuestRootFs(root.Path);
+        _fs = new GuestRootFs(canonicalRoot);
     }
 
     public GuestPlan Plan()

@@ -42,10 +42,6 @@ public static class GentooChroot
     }
 
     /// <summary>
-    /// Runs the script; returns the root with the run recorded in its History (script SHA-256, exit
-    /// code, duration, log path). Non-zero exit: <see cref="ErrorKind.ChrootScriptFailed"/>.
-    /// </summary>
-    /// <summary>
     /// Checks the request without changing anything (so -WhatIf refuses what the run refuses):
     /// the root's path, the log path, the environment names. Returns the canonical root and log paths.
     /// </summary>
@@ -65,6 +61,10 @@ public static class GentooChroot
         return (rootPath, userLog);
     }
 
+    /// <summary>
+    /// Runs the script; returns the root with the run recorded in its History (script SHA-256, exit
+    /// code, duration, log path). Non-zero exit: <see cref="ErrorKind.ChrootScriptFailed"/>.
+    /// </summary>
     public static BuildRoot Invoke(BuildRoot root, ChrootOptions options, OperationContext ctx, IProcessRunner? runner = null)
     {
         runner ??= ProcessRunner.Instance;

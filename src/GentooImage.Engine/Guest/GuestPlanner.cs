@@ -46,12 +46,13 @@ internal sealed class GuestPlanner
     private readonly List<string> _notes = new();
     private InitSystem _init;
 
-    public GuestPlanner(BuildRoot root, GuestOptions options, OperationContext ctx)
+    // canonicalRoot: the root's path as the root guard returned it (PathInRoot.Resolve needs a canonical root).
+    public GuestPlanner(BuildRoot root, string canonicalRoot, GuestOptions options, OperationContext ctx)
     {
         _root = root;
         _options = options;
         _ctx = ctx;
-        _fs = new GuestRootFs(root.Path);
+        _fs = new GuestRootFs(canonicalRoot);
     }
 
     public GuestPlan Plan()
@@ -584,7 +585,7 @@ internal sealed class GuestPlanner
     {
         if (!Directory.Exists(_root.Path))
         {
-            throw new GentooImageException(ErrorKind.BuildRootNotFound, $"The build root '{_root.Path}' does not exist. Create it with New-Stage3Root.", _root.Path);
+            throw BuildRootGuard.NotFound(_root.Path);
         }
 
         if (!_fs.DirectoryExists("/etc"))

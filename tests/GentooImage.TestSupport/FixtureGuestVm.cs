@@ -37,6 +37,30 @@ public sealed class FixtureGuestVm : IDisposable
     /// <summary>Seconds from QEMU's start to the first successful SSH login, once <see cref="WaitForSsh"/> succeeded.</summary>
     public double? SecondsToSsh { get; private set; }
 
+    /// <summary>
+    /// CPU seconds QEMU (all its threads) had used at the first successful SSH login: under TCG the
+    /// guest runs on one host thread, so this is about the time the boot takes on an idle core,
+    /// whatever else shares the machine.
+    /// </summary>
+    public double? CpuSecondsToSsh { get; private set; }
+
+    /// <summary>CPU seconds QEMU has used so far (utime + stime from /proc/&lt;pid&gt;/stat).</summary>
+    public double CpuSeconds()
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{_qemu.Id}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // Fields 14 and 15 of stat(5), counted from the state (field 3) here.
+            var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            return ticks / 100.0;
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
+    }
+
     /// <summary>A new ed25519 key pair (no passphrase) at <paramref name="path"/>; returns the public key line.</summary>
     public static string NewKey(string path)
     {
@@ -81,6 +105,7 @@ public sealed class FixtureGuestVm : IDisposable
             if (r.ExitCode == 0)
             {
                 SecondsToSsh = _since.Elapsed.TotalSeconds;
+                CpuSecondsToSsh = CpuSeconds();
                 return true;
             }
 

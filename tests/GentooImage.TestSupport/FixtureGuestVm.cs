@@ -95,11 +95,11 @@ public sealed class FixtureGuestVm : IDisposable
         return new FixtureGuestVm(p, port, serialLog, keyPath);
     }
 
-    /// <summary>Waits until <paramref name="user"/> can log in with the key; false when the time runs out or QEMU exits.</summary>
+    /// <summary>Waits until <paramref name="user"/> can log in with the key; false when the time runs out, QEMU exits or the kernel panicked.</summary>
     public bool WaitForSsh(string user, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline && !_qemu.HasExited)
+        while (DateTime.UtcNow < deadline && !_qemu.HasExited && !Panicked())
         {
             var r = Ssh(user, "true", TimeSpan.FromSeconds(30));
             if (r.ExitCode == 0)
@@ -113,6 +113,21 @@ public sealed class FixtureGuestVm : IDisposable
         }
 
         return false;
+    }
+
+    /// <summary>True once the serial log shows a kernel panic (the guest then hangs until the timeout: nothing reboots it).</summary>
+    public bool Panicked()
+    {
+        try
+        {
+            using var stream = new FileStream(SerialLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd().Contains("Kernel panic - not syncing", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Runs <paramref name="command"/> in the guest as <paramref name="user"/> over SSH with the key only.</summary>

@@ -72,9 +72,11 @@ public sealed class FixtureGuestVm : IDisposable
     public static FixtureGuestVm Start(string image, string configDriveIso, string serialLog, string keyPath, int memoryMB = 1024, string? guestAddress = null)
     {
         var port = FreePort();
-        var psi = new ProcessStartInfo("qemu-system-x86_64") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        // setpriv --pdeathsig KILL execs QEMU (same pid): it dies with the test's pwsh, even after SIGKILL.
+        var psi = new ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         var args = new List<string>
         {
+            "--pdeathsig", "KILL", "--", "qemu-system-x86_64",
             "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", memoryMB.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-nodefaults", "-display", "none", "-monitor", "none", "-no-reboot", "-snapshot",
             "-serial", "file:" + serialLog,

@@ -12,7 +12,8 @@
                Publish-PSResource -NupkgPath and Install-PSResource.
     Test       Bootstrap + Build, then the xunit projects and Pester (in a child pwsh), a host mount
                table check around the whole run, and one final line 'N passed, N failed'.
-    Bench      runs tests/Bench/*.Bench.ps1 (module import time and each stage against its standard tool).
+    Bench      runs tests/Bench/*.Bench.ps1 (module import time and each stage against its standard tool);
+               -BenchName Stage3 runs only tests/Bench/Stage3.Bench.ps1.
     Demo       the module's main job on an embedded default: a loopback mirror, the whole pipeline
                (examples/Build-OpenStackImage.ps1 -Offline), a boot in QEMU; prints the DiskImage
                and the boot result. Output in out/demo.
@@ -38,7 +39,10 @@ param(
     [switch] $NoBuild,
 
     # Package: where the .nupkg goes (default out/packages).
-    [string] $PackageDirectory
+    [string] $PackageDirectory,
+
+    # Bench: only these benches, by name (Stage3 for tests/Bench/Stage3.Bench.ps1; wildcards allowed).
+    [string[]] $BenchName
 )
 
 $ErrorActionPreference = 'Stop'
@@ -556,6 +560,10 @@ function Invoke-Bench {
     Invoke-Bootstrap
     Invoke-Build
     $benches = Get-ChildItem (Join-Path $Repo 'tests/Bench') -Filter '*.Bench.ps1' | Sort-Object Name
+    if ($BenchName) {
+        $benches = @($benches | Where-Object { $n = $_.Name -replace '\.Bench\.ps1$', ''; $BenchName | Where-Object { $n -like $_ } })
+        if (-not $benches) { throw "No bench named $($BenchName -join ', ') in tests/Bench (names: $((Get-ChildItem (Join-Path $Repo 'tests/Bench') -Filter '*.Bench.ps1').Name -replace '\.Bench\.ps1$', '' -join ', '))." }
+    }
     $failedBenches = 0
     foreach ($b in $benches) {
         Write-Step "Bench: $($b.BaseName)"

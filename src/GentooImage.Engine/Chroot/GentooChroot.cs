@@ -68,12 +68,6 @@ public static class GentooChroot
     public static BuildRoot Invoke(BuildRoot root, ChrootOptions options, OperationContext ctx)
     {
         Privilege.RequireRoot(Step, "chroot(2) and PID namespaces need CAP_SYS_ADMIN");
-        if (!Directory.Exists(root.Path))
-        {
-            throw new GentooImageException(ErrorKind.BuildRootNotFound,
-                $"The build root '{root.Path}' does not exist. Create it with New-Stage3Root, or pass the path of an existing root directory.", root.Path);
-        }
-
         var (rootPath, userLog) = Check(root, options);
 
         if (!options.AllowUnmounted && !IsMounted(root, rootPath))
@@ -98,12 +92,12 @@ public static class GentooChroot
         var scriptHost = Path.Combine(varTmp, name);
         var scriptInRoot = "/" + Path.GetRelativePath(rootPath, scriptHost);
 
-        var start = DateTimeOffset.Now;
+        var history = StepRecorder.Start(root, Step, ctx.Cancellation, ctx.Warning);
+        var start = history.Started;
         var watch = Stopwatch.StartNew();
         var tail = new Queue<string>(TailLines + 1);
         var lines = 0L;
         int exitCode = -1;
-        var outcome = StepOutcome.Failed;
         string? detail = null;
         try
         {
@@ -164,9 +158,8 @@ public static class GentooChroot
             {
                 result = ProcessRunner.Instance.RunAsync(spec, ctx.Cancellation).GetAwaiter().GetResult();
             }
-            catch (GentooImageException ex) when (ex.Kind == ErrorKind.OperationCancelled)
+            catch (Exception ex) when (StepRecorder.OutcomeOf(ex, ctx.Cancellation) == StepOutcome.Cancelled)
             {
-                outcome = StepOutcome.Cancelled;
                 detail = "cancelled; the script's processes were killed";
                 throw;
             }
@@ -193,35 +186,29 @@ public static class GentooChroot
                     rootPath);
             }
 
-            outcome = StepOutcome.Succeeded;
             detail = $"exit code 0, {lines} lines";
         }
-        finally
+        catch (Exception ex)
         {
             TryDelete(scriptHost);
-            root.AddHistory(new HistoryEntry
-            {
-                Step = Step, Start = start, Duration = watch.Elapsed, Outcome = outcome, Detail = detail,
-                Data = new Dictionary<string, string>
-                {
-                    ["ScriptSha256"] = sha,
-                    ["ExitCode"] = exitCode.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    ["LogPath"] = logPath,
-                    ["Shell"] = shell,
-                    ["Lines"] = lines.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                },
-            });
-            try
-            {
-                BuildRootStore.Save(root);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                ctx.Warning($"Could not save the state of '{rootPath}': {ex.Message}");
-            }
+            history.Failed(ex, detail, Data());
+            throw;
         }
 
+        TryDelete(scriptHost);
+
+        // The script has run: a state that cannot be saved is a warning, not a failure of the step.
+        history.Finish(StepOutcome.Succeeded, detail, Data(), guardSave: true);
         return root;
+
+        Dictionary<string, string> Data() => new()
+        {
+            ["ScriptSha256"] = sha,
+            ["ExitCode"] = exitCode.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["LogPath"] = logPath,
+            ["Shell"] = shell,
+            ["Lines"] = lines.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
     }
 
     /// <summary>

@@ -584,7 +584,7 @@ internal sealed class GuestPlanner
     {
         if (!Directory.Exists(_root.Path))
         {
-            throw new GentooImageException(ErrorKind.BuildRootNotFound, $"The build root '{_root.Path}' does not exist. Create it with New-Stage3Root.", _root.Path);
+            throw BuildRootGuard.NotFound(_root.Path);
         }
 
         if (!_fs.DirectoryExists("/etc"))

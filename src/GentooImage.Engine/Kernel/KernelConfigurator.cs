@@ -78,8 +78,7 @@ public static class KernelConfigurator
     {
         runner ??= ProcessRunner.Instance;
         BuildRootGuard.Demand(root);
-        var start = DateTimeOffset.Now;
-        var watch = Stopwatch.StartNew();
+        var history = StepRecorder.Start(root, StepName, ctx.Cancellation, ctx.Warning);
         KernelConfigReport? report = null;
         try
         {
@@ -106,22 +105,18 @@ public static class KernelConfigurator
 
             root.KernelConfig = report;
             var unmet = StrictFailure(report, request);
-            root.AddHistory(new HistoryEntry
-            {
-                Step = StepName,
-                Start = start,
-                Duration = watch.Elapsed,
-                Outcome = unmet is null ? StepOutcome.Succeeded : StepOutcome.Failed,
-                Detail = report.ToString(),
-                Data = new Dictionary<string, string>
+            // The configuration was written either way; a -Strict miss is recorded as Failed and saved like a success.
+            history.Finish(
+                unmet is null ? StepOutcome.Succeeded : StepOutcome.Failed,
+                report.ToString(),
+                new Dictionary<string, string>
                 {
                     ["ConfigPath"] = report.ConfigPath,
                     ["Requested"] = report.Rows.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["Holding"] = report.Holding.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["KernelVersion"] = report.KernelVersion ?? string.Empty,
                 },
-            });
-            BuildRootStore.Save(root);
+                guardSave: false);
             if (unmet is not null)
             {
                 throw unmet;
@@ -131,15 +126,7 @@ public static class KernelConfigurator
         }
         catch (Exception ex) when (report is null)
         {
-            root.AddHistory(new HistoryEntry
-            {
-                Step = StepName,
-                Start = start,
-                Duration = watch.Elapsed,
-                Outcome = ex is GentooImageException { Kind: ErrorKind.OperationCancelled } or OperationCanceledException ? StepOutcome.Cancelled : StepOutcome.Failed,
-                Detail = ex.Message,
-            });
-            TrySave(root);
+            history.Failed(ex, ex.Message);
             throw;
         }
     }
@@ -193,8 +180,8 @@ public static class KernelConfigurator
 
         var original = File.ReadAllText(configPath);
         var merged = KernelConfigFragment.Merge(original, entries);
-        WriteAtomic(configPath, merged);
-        WriteAtomic(configPath + ".old", original);
+        AtomicFile.WriteText(configPath, merged);
+        AtomicFile.WriteText(configPath + ".old", original);
         ctx.Verbose($"Merged {entries.Count} values into {configPath} (previous file kept as {configPath}.old); no kernel tree given, so nothing is verified.");
         var before = KernelConfigFragment.ReadValues(original);
         var rows = entries.Select(e => new KernelConfigRow(
@@ -225,7 +212,7 @@ public static class KernelConfigurator
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, name);
         var existing = File.Exists(path) ? File.ReadAllText(path) : "# Kernel config fragment written by GentooImage Set-KernelConfig.\n# Gentoo's dist-kernel build (kernel-build.eclass) merges /etc/kernel/config.d/*.config.\n";
-        WriteAtomic(path, KernelConfigFragment.Merge(existing, entries));
+        AtomicFile.WriteText(path, KernelConfigFragment.Merge(existing, entries));
         ctx.Verbose($"Wrote {entries.Count} values to {path}; they take effect when sys-kernel/gentoo-kernel is built.");
         var rows = entries.Select(e => new KernelConfigRow(
             e.Symbol, e.Value, null, KernelConfigStatus.NotVerified,
@@ -257,7 +244,7 @@ public static class KernelConfigurator
         {
             if (!string.Equals(merged, original, StringComparison.Ordinal))
             {
-                WriteAtomic(t.ConfigFile, merged);
+                AtomicFile.WriteText(t.ConfigFile, merged);
             }
 
             ctx.Report(new ProgressReport(activity, "make olddefconfig"));
@@ -266,12 +253,12 @@ public static class KernelConfigurator
         catch
         {
             // Leave the tree as it was.
-            WriteAtomic(t.ConfigFile, original);
+            AtomicFile.WriteText(t.ConfigFile, original);
             ObserveQuietly(kconfigTask);
             throw;
         }
 
-        WriteAtomic(t.ConfigFile + ".old", original);
+        AtomicFile.WriteText(t.ConfigFile + ".old", original);
         ctx.Verbose($"Merged {entries.Count} values into {t.ConfigFile} and ran {verified} (previous file kept as {t.ConfigFile}.old).");
         var final = KernelConfigFragment.ReadValues(File.ReadAllText(t.ConfigFile));
         var before = KernelConfigFragment.ReadValues(original);
@@ -617,43 +604,6 @@ public static class KernelConfigurator
             : null;
     }
 
-    private static void WriteAtomic(string path, string text)
-    {
-        // A fresh random name opened with CreateNew (O_EXCL): never writes through a planted symlink.
-        var tmp = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.gentooimage.tmp");
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                var bytes = System.Text.Encoding.UTF8.GetBytes(text);
-                fs.Write(bytes);
-                fs.Flush(flushToDisk: true);
-            }
-
-            File.Move(tmp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(tmp);
-            throw;
-        }
-    }
-
     private static void ObserveQuietly(Task task) =>
         task.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
-
-    private static void TrySave(BuildRoot root)
-    {
-        try
-        {
-            BuildRootStore.Save(root);
-        }
-        catch (IOException)
-        {
-            // The original error matters more.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
 }

@@ -40,17 +40,23 @@ internal sealed class ReleaseKeyring
                 continue;
             }
 
-            var tmp = cached + ".new";
+            // Written beside the cache entry and put in place only once it holds the trusted key.
+            var tmp = AtomicFile.TempPathFor(cached);
             Directory.CreateDirectory(Path.GetDirectoryName(cached)!);
-            await File.WriteAllBytesAsync(tmp, bytes, ctx.Cancellation).ConfigureAwait(false);
-            var fprs = await _pgp.PrimaryFingerprintsAsync(tmp, ctx.Cancellation).ConfigureAwait(false);
-            if (fprs.Select(SignatureVerdict.NormalizeFingerprint).Contains(SignatureVerdict.NormalizeFingerprint(fpr)))
+            try
             {
-                File.Move(tmp, cached, overwrite: true);
-                return cached;
+                await File.WriteAllBytesAsync(tmp, bytes, ctx.Cancellation).ConfigureAwait(false);
+                var fprs = await _pgp.PrimaryFingerprintsAsync(tmp, ctx.Cancellation).ConfigureAwait(false);
+                if (fprs.Select(SignatureVerdict.NormalizeFingerprint).Contains(SignatureVerdict.NormalizeFingerprint(fpr)))
+                {
+                    AtomicFile.Commit(tmp, cached);
+                    return cached;
+                }
             }
-
-            File.Delete(tmp);
+            finally
+            {
+                File.Delete(tmp); // gone already when committed
+            }
         }
 
         throw new GentooImageException(ErrorKind.Stage3SignatureInvalid,

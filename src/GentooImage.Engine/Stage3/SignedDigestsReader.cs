@@ -88,7 +88,7 @@ internal sealed class SignedDigestsReader
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(cached)!);
-        await File.WriteAllBytesAsync(cached, bytes, ctx.Cancellation).ConfigureAwait(false);
+        await AtomicFile.WriteBytesAsync(cached, bytes, ctx.Cancellation).ConfigureAwait(false);
         return cached;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
@@ -49,8 +48,8 @@ public sealed class Stage3Installer
         }
 
         RootDirectory.CheckTarget(rootPath, request.Force);
-        var start = DateTimeOffset.UtcNow;
-        var watch = Stopwatch.StartNew();
+        var root = new BuildRoot(rootPath) { State = BuildRootState.Ready };
+        var step = StepRecorder.Start(root, Step, ctx.Cancellation, ctx.Warning);
         var downloader = new Stage3Downloader(request.CacheDirectory);
 
         // 1. The DIGESTS: signature checked, expected hashes read, before anything is extracted.
@@ -104,9 +103,9 @@ public sealed class Stage3Installer
             throw;
         }
 
-        var root = new BuildRoot(rootPath) { State = BuildRootState.Ready, Stage3 = stage3 with { ExtractedAt = DateTimeOffset.UtcNow } };
-        root.AddHistory(Stage3Record.History(plan, stage3, entries, start, watch.Elapsed));
-        BuildRootStore.Save(root);
+        // A failed run records nothing: it leaves no root, or the old one as it was.
+        root.Stage3 = stage3 with { ExtractedAt = DateTimeOffset.UtcNow };
+        step.Succeeded(Stage3Record.Detail(plan, entries), Stage3Record.Data(plan, stage3, entries));
         return root;
     }
 

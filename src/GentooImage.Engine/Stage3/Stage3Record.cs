@@ -3,7 +3,7 @@ using GentooImage.Engine.Model;
 
 namespace GentooImage.Engine.Stage3;
 
-/// <summary>What New-Stage3Root records in the root's state: the stage3 it extracted and the history entry.</summary>
+/// <summary>What New-Stage3Root records in the root's state: the stage3 it extracted, and the detail and data of its history entry.</summary>
 internal static class Stage3Record
 {
     public static Stage3Info Describe(Stage3Plan plan, long size, string? signer) => new()
@@ -22,7 +22,12 @@ internal static class Stage3Record
         Source = plan.Source,
     };
 
-    public static HistoryEntry History(Stage3Plan plan, Stage3Info stage3, long entries, DateTimeOffset start, TimeSpan duration)
+    /// <summary>The history entry's one-line detail.</summary>
+    public static string Detail(Stage3Plan plan, long entries) =>
+        $"Extracted {plan.FileName} ({entries} entries, {plan.Request.Verification} verification)";
+
+    /// <summary>The history entry's data: source, entries, verification, and the SHA512, signer and pointer age when known.</summary>
+    public static Dictionary<string, string> Data(Stage3Plan plan, Stage3Info stage3, long entries)
     {
         var data = new Dictionary<string, string>
         {
@@ -45,14 +50,6 @@ internal static class Stage3Record
             data["AgeDays"] = age.TotalDays.ToString("0.0", CultureInfo.InvariantCulture);
         }
 
-        return new HistoryEntry
-        {
-            Step = Stage3Installer.Step,
-            Start = start,
-            Duration = duration,
-            Outcome = StepOutcome.Succeeded,
-            Detail = $"Extracted {plan.FileName} ({entries} entries, {plan.Request.Verification} verification)",
-            Data = data,
-        };
+        return data;
     }
 }

@@ -557,13 +557,13 @@ function Invoke-Test {
 #endregion
 
 function Invoke-Bench {
-    Invoke-Bootstrap
-    Invoke-Build
     $benches = Get-ChildItem (Join-Path $Repo 'tests/Bench') -Filter '*.Bench.ps1' | Sort-Object Name
     if ($BenchName) {
         $benches = @($benches | Where-Object { $n = $_.Name -replace '\.Bench\.ps1$', ''; $BenchName | Where-Object { $n -like $_ } })
         if (-not $benches) { throw "No bench named $($BenchName -join ', ') in tests/Bench (names: $((Get-ChildItem (Join-Path $Repo 'tests/Bench') -Filter '*.Bench.ps1').Name -replace '\.Bench\.ps1$', '' -join ', '))." }
     }
+    Invoke-Bootstrap
+    Invoke-Build
     $failedBenches = 0
     foreach ($b in $benches) {
         Write-Step "Bench: $($b.BaseName)"

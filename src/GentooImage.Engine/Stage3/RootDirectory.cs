@@ -72,6 +72,13 @@ internal static class RootDirectory
         }
     }
 
+    /// <summary>
+    /// Whether the root's file system has room for <paramref name="bytes"/> more (plus 10% and 256 MiB
+    /// for blocks and inodes); false when <paramref name="bytes"/> is unknown (negative).
+    /// </summary>
+    public static bool HasRoomFor(string root, long bytes) =>
+        bytes >= 0 && new DriveInfo(root).AvailableFreeSpace >= bytes + (bytes / 10) + (256L << 20);
+
     /// <summary>Mounts strictly below <paramref name="root"/> (the root's own mount is not one).</summary>
     public static IReadOnlyList<MountEntry> MountsBelow(string root)
     {

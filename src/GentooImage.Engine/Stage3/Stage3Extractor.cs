@@ -110,7 +110,7 @@ public sealed class Stage3Extractor
     }
 
     /// <summary>Uncompressed size from the xz index (cheap: the index sits at the end), or -1.</summary>
-    private async Task<long> UncompressedSizeAsync(string archive, OperationContext ctx)
+    internal async Task<long> UncompressedSizeAsync(string archive, OperationContext ctx)
     {
         try
         {

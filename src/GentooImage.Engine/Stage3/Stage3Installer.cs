@@ -67,13 +67,26 @@ public sealed class Stage3Installer
             Directory.CreateDirectory(rootPath);
         }
 
-        var replacing = !created && RootDirectory.Entries(rootPath).Any(); // -Force: CheckTarget refused it otherwise
+        // -Force (CheckTarget refused a non-empty root otherwise) keeps the old content until the new
+        // stage3 is verified and extracted when the file system has room for both trees; else, as
+        // before, the tarball is verified first and the old content removed before extracting.
+        var replacing = !created && RootDirectory.Entries(rootPath).Any();
+        var keepOld = replacing && RootDirectory.HasRoomFor(rootPath, await new Stage3Extractor(_runner).UncompressedSizeAsync(tarball, ctx).ConfigureAwait(false));
         var rootChanged = false;
         Stage3Staging? staging = null;
         long entries;
         try
         {
-            if (!replacing)
+            if (replacing && !keepOld)
+            {
+                ctx.Verbose($"-Force: {rootPath} has no room for the old and the new tree at once; verifying {plan.FileName} before the old content is removed.");
+                stage3 = stage3 with { Sha512 = hashes is null ? null : await hashes.CheckAsync(tarball, ctx, _runner).ConfigureAwait(false) };
+                hashes = null;
+                MarkIncomplete(rootPath, stage3);
+                rootChanged = true;
+                RootDirectory.Clear(rootPath, BuildRootStore.StatePathFor(rootPath));
+            }
+            else if (!replacing)
             {
                 // Marked before the first byte is extracted: a run killed from here on leaves a root
                 // that Get-BuildRoot shows as Incomplete and the other cmdlets refuse, until -Force.
@@ -85,8 +98,8 @@ public sealed class Stage3Installer
             ctx.Verbose($"Extracting {tarball} into {staging.Tree} (published into {rootPath} once verified): xz -dc -T0 | tar {string.Join(' ', Stage3Extractor.TarArguments(staging.Tree))}");
             var guard = new ArchiveEntryGuard();
             (entries, var sha512) = await VerifiedExtraction.RunAsync(tarball, hashes, staging.Tree, guard, _runner, ctx).ConfigureAwait(false);
-            stage3 = stage3 with { Sha512 = sha512 };
-            if (replacing)
+            stage3 = stage3 with { Sha512 = sha512 ?? stage3.Sha512 };
+            if (keepOld)
             {
                 // -Force: the old content goes only now, so a rejected or failed stage3 leaves it as it was.
                 MarkIncomplete(rootPath, stage3);

@@ -17,17 +17,17 @@ public static class CloudGuest
 
     /// <summary>The init system of the root at <paramref name="rootPath"/>, with the reason.</summary>
     public static InitSystem DetectInitSystem(string rootPath, out string reason) =>
-        InitSystemDetector.Detect(new GuestRootFs(rootPath), out reason);
+        InitSystemDetector.Detect(new GuestRootFs(PathInRoot.RealPath(rootPath)), out reason);
 
     /// <summary>Works out the changes; touches nothing. Warnings (e.g. -RootPassword Empty) go to <paramref name="ctx"/>.</summary>
     public static GuestPlan Plan(BuildRoot root, GuestOptions options, OperationContext ctx)
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(options);
-        BuildRootGuard.Demand(root);
+        var rootPath = BuildRootGuard.Demand(root);
         HostPathPolicy.CheckText(options.Hostname, "Hostname");
         HostPathPolicy.CheckText(options.Timezone, "Timezone");
-        return new GuestPlanner(root, options, ctx).Plan();
+        return new GuestPlanner(root, rootPath, options, ctx).Plan();
     }
 
     /// <summary>
@@ -39,9 +39,9 @@ public static class CloudGuest
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(plan);
-        BuildRootGuard.Demand(root);
+        var rootPath = BuildRootGuard.Demand(root);
         var changes = (approved ?? plan.Changes).ToList();
-        var fs = new GuestRootFs(root.Path);
+        var fs = new GuestRootFs(rootPath);
         var start = DateTimeOffset.Now;
         var clock = Stopwatch.StartNew();
         var done = new List<GuestChange>();

@@ -33,12 +33,16 @@ internal sealed class GuestPlanner
     private readonly OperationContext _ctx;
     private readonly GuestRootFs _fs;
 
-    public GuestPlanner(BuildRoot root, GuestOptions options, OperationContext ctx)
+    /// <param name="root">The root to plan for.</param>
+    /// <param name="rootPath">Its canonical host path (from <see cref="BuildRootGuard.Demand"/>): guest paths resolve inside it.</param>
+    /// <param name="options">What to do.</param>
+    /// <param name="ctx">Verbose messages, warnings and cancellation.</param>
+    public GuestPlanner(BuildRoot root, string rootPath, GuestOptions options, OperationContext ctx)
     {
         _root = root;
         _options = options;
         _ctx = ctx;
-        _fs = new GuestRootFs(root.Path);
+        _fs = new GuestRootFs(rootPath);
     }
 
     public GuestPlan Plan()

@@ -9,7 +9,8 @@ namespace GentooImage.Engine.Kernel;
 /// </summary>
 internal static class DistKernelFragmentWriter
 {
-    public static KernelConfigReport Write(BuildRoot root, IReadOnlyList<KernelConfigEntry> entries, KernelConfigRequest request, OperationContext ctx)
+    /// <summary>Merges the entries into the fragment in the root at <paramref name="rootPath"/> (its canonical host path).</summary>
+    public static KernelConfigReport Write(string rootPath, IReadOnlyList<KernelConfigEntry> entries, KernelConfigRequest request, OperationContext ctx)
     {
         var name = request.FragmentName is { Length: > 0 } n ? n : KernelConfigRequest.DefaultFragmentName;
         if (name.Contains('/') || name is "." or ".." || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
@@ -25,7 +26,7 @@ internal static class DistKernelFragmentWriter
             name += ".config"; // kernel-build.eclass only merges /etc/kernel/config.d/*.config
         }
 
-        var dir = KernelSourceTree.ResolveInRoot(root, "/etc/kernel/config.d");
+        var dir = KernelSourceTree.ResolveInRoot(rootPath, "/etc/kernel/config.d");
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, name);
         var existing = File.Exists(path) ? File.ReadAllText(path) : "# Kernel config fragment written by GentooImage Set-KernelConfig.\n# Gentoo's dist-kernel build (kernel-build.eclass) merges /etc/kernel/config.d/*.config.\n";

@@ -21,7 +21,7 @@ public static class KernelConfigurator
     public static BuildRoot Apply(BuildRoot root, KernelConfigRequest request, OperationContext ctx, IProcessRunner? runner = null)
     {
         runner ??= ProcessRunner.Instance;
-        BuildRootGuard.Demand(root);
+        var rootPath = BuildRootGuard.Demand(root);
         var start = DateTimeOffset.Now;
         var watch = Stopwatch.StartNew();
         KernelConfigReport? report = null;
@@ -30,12 +30,12 @@ public static class KernelConfigurator
             var entries = RequestedEntries.Effective(RequestedEntries.Collect(request));
             if (request.DistKernel)
             {
-                report = DistKernelFragmentWriter.Write(root, entries, request, ctx);
+                report = DistKernelFragmentWriter.Write(rootPath, entries, request, ctx);
             }
             else
             {
-                var tree = KernelSourceTree.Find(root, request.KernelSource);
-                var useChroot = KernelSourceTree.HasToolchain(root) && root.IsMounted;
+                var tree = KernelSourceTree.Find(rootPath, request.KernelSource);
+                var useChroot = KernelSourceTree.HasToolchain(rootPath) && root.IsMounted;
                 ctx.Verbose(useChroot
                     ? $"The root has a toolchain and is mounted: kconfig runs inside the chroot."
                     : $"kconfig runs on the host against {tree} (the root has no mounted toolchain).");
@@ -43,8 +43,8 @@ public static class KernelConfigurator
                     tree,
                     Path.Combine(tree, ".config"),
                     null,
-                    useChroot ? root.Path : null,
-                    useChroot ? "/" + Path.GetRelativePath(root.Path, tree) : null);
+                    useChroot ? rootPath : null,
+                    useChroot ? "/" + Path.GetRelativePath(rootPath, tree) : null);
                 report = VerifiedConfigMerge.Apply(target, entries, ctx, runner);
             }
 

@@ -1,4 +1,3 @@
-using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
 
 namespace GentooImage.Engine.Kernel;
@@ -10,13 +9,13 @@ namespace GentooImage.Engine.Kernel;
 /// </summary>
 internal static class KernelSourceTree
 {
-    /// <summary>The host path of the kernel tree to configure: <paramref name="kernelSource"/> inside the root, else /usr/src/linux, else the newest /usr/src/linux-*.</summary>
-    public static string Find(BuildRoot root, string? kernelSource)
+    /// <summary>The host path of the kernel tree to configure: <paramref name="kernelSource"/> inside the root (<paramref name="rootPath"/>: its canonical host path), else /usr/src/linux, else the newest /usr/src/linux-*.</summary>
+    public static string Find(string rootPath, string? kernelSource)
     {
         string host;
         if (kernelSource is { Length: > 0 })
         {
-            host = ResolveInRoot(root, kernelSource);
+            host = ResolveInRoot(rootPath, kernelSource);
             if (!IsTree(host))
             {
                 throw new GentooImageException(
@@ -28,17 +27,17 @@ internal static class KernelSourceTree
             return host;
         }
 
-        var linux = root.HostPath("/usr/src/linux");
+        var linux = Path.Join(rootPath, "usr/src/linux");
         if (Directory.Exists(linux) || File.Exists(linux))
         {
-            host = ResolveInRoot(root, "/usr/src/linux");
+            host = ResolveInRoot(rootPath, "/usr/src/linux");
             if (IsTree(host))
             {
                 return host;
             }
         }
 
-        var src = root.HostPath("/usr/src");
+        var src = Path.Join(rootPath, "usr/src");
         var newest = Directory.Exists(src)
             ? Directory.EnumerateDirectories(src, "linux-*").Where(IsTree)
                 .OrderByDescending(d => VersionKey(Path.GetFileName(d)), StringComparer.Ordinal)
@@ -50,9 +49,9 @@ internal static class KernelSourceTree
             src);
     }
 
-    /// <summary>A host path for a path inside the root, following symlinks as the chroot would see them.</summary>
-    public static string ResolveInRoot(BuildRoot root, string pathInRoot) =>
-        PathInRoot.Resolve(root.Path, pathInRoot, loopKind: ErrorKind.KernelSourceNotFound);
+    /// <summary>A host path for a path inside the root (<paramref name="rootPath"/>: its canonical host path), following symlinks as the chroot would see them.</summary>
+    public static string ResolveInRoot(string rootPath, string pathInRoot) =>
+        PathInRoot.Resolve(rootPath, pathInRoot, loopKind: ErrorKind.KernelSourceNotFound);
 
     private static string VersionKey(string name) =>
         System.Text.RegularExpressions.Regex.Replace(name, @"\d+", m => m.Value.PadLeft(8, '0'));
@@ -74,9 +73,9 @@ internal static class KernelSourceTree
     }
 
     /// <summary>True when the root has make and a C compiler, so kconfig can run inside its chroot.</summary>
-    public static bool HasToolchain(BuildRoot root) =>
-        File.Exists(root.HostPath("/usr/bin/make"))
-        && (File.Exists(root.HostPath("/usr/bin/gcc")) || File.Exists(root.HostPath("/usr/bin/cc")));
+    public static bool HasToolchain(string rootPath) =>
+        File.Exists(Path.Join(rootPath, "usr/bin/make"))
+        && (File.Exists(Path.Join(rootPath, "usr/bin/gcc")) || File.Exists(Path.Join(rootPath, "usr/bin/cc")));
 
     /// <summary>The tree's Linux version from its Makefile ("6.1.0"), or null.</summary>
     public static string? Version(string tree)

@@ -50,12 +50,6 @@ public static class GentooChroot
     public static BuildRoot Invoke(BuildRoot root, ChrootOptions options, OperationContext ctx)
     {
         Privilege.RequireRoot(Step, "chroot(2) and PID namespaces need CAP_SYS_ADMIN");
-        if (!Directory.Exists(root.Path))
-        {
-            throw new GentooImageException(ErrorKind.BuildRootNotFound,
-                $"The build root '{root.Path}' does not exist. Create it with New-Stage3Root, or pass the path of an existing root directory.", root.Path);
-        }
-
         var (rootPath, userLog) = Check(root, options);
 
         if (!options.AllowUnmounted && !IsMounted(root, rootPath))
@@ -80,12 +74,12 @@ public static class GentooChroot
         var scriptHost = Path.Combine(varTmp, name);
         var scriptInRoot = "/" + Path.GetRelativePath(rootPath, scriptHost);
 
-        var start = DateTimeOffset.Now;
+        var history = StepRecorder.Start(root, Step, ctx.Cancellation, ctx.Warning);
+        var start = history.Started;
         var watch = Stopwatch.StartNew();
         var activity = $"Running the script in {rootPath}";
         ChrootOutput? output = null;
         int exitCode = -1;
-        var outcome = StepOutcome.Failed;
         string? detail = null;
         try
         {
@@ -111,9 +105,8 @@ public static class GentooChroot
             {
                 result = ProcessRunner.Instance.RunAsync(spec, ctx.Cancellation).GetAwaiter().GetResult();
             }
-            catch (GentooImageException ex) when (ex.Kind == ErrorKind.OperationCancelled)
+            catch (Exception ex) when (StepRecorder.OutcomeOf(ex, ctx.Cancellation) == StepOutcome.Cancelled)
             {
-                outcome = StepOutcome.Cancelled;
                 detail = "cancelled; the script's processes were killed";
                 throw;
             }
@@ -136,36 +129,35 @@ public static class GentooChroot
                     rootPath);
             }
 
-            outcome = StepOutcome.Succeeded;
             detail = $"exit code 0, {output.Lines} lines";
         }
-        finally
+        catch (Exception ex)
+        {
+            CleanUp();
+            history.Failed(ex, detail, Data());
+            throw;
+        }
+
+        CleanUp();
+
+        // The script has run: a state that cannot be saved is a warning, not a failure of the step.
+        history.Finish(StepOutcome.Succeeded, detail, Data(), guardSave: true);
+        return root;
+
+        void CleanUp()
         {
             output?.Dispose();
             ChrootScript.TryDelete(scriptHost);
-            root.AddHistory(new HistoryEntry
-            {
-                Step = Step, Start = start, Duration = watch.Elapsed, Outcome = outcome, Detail = detail,
-                Data = new Dictionary<string, string>
-                {
-                    ["ScriptSha256"] = sha,
-                    ["ExitCode"] = exitCode.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    ["LogPath"] = logPath,
-                    ["Shell"] = shell,
-                    ["Lines"] = (output?.Lines ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                },
-            });
-            try
-            {
-                BuildRootStore.Save(root);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                ctx.Warning($"Could not save the state of '{rootPath}': {ex.Message}");
-            }
         }
 
-        return root;
+        Dictionary<string, string> Data() => new()
+        {
+            ["ScriptSha256"] = sha,
+            ["ExitCode"] = exitCode.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["LogPath"] = logPath,
+            ["Shell"] = shell,
+            ["Lines"] = (output?.Lines ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
     }
 
     private static bool IsMounted(BuildRoot root, string rootPath)

@@ -42,8 +42,7 @@ public static class CloudGuest
         var rootPath = BuildRootGuard.Demand(root);
         var changes = (approved ?? plan.Changes).ToList();
         var fs = new GuestRootFs(rootPath);
-        var start = DateTimeOffset.Now;
-        var clock = Stopwatch.StartNew();
+        var history = StepRecorder.Start(root, Step, ctx.Cancellation);
         var done = new List<GuestChange>();
         const string activity = "Initializing the cloud guest";
         try
@@ -71,27 +70,27 @@ public static class CloudGuest
             }
 
             ctx.Report(new ProgressReport(activity, "Done", 100, Completed: true));
-            Record(root, plan, done, start, clock.Elapsed, StepOutcome.Succeeded,
-                done.Count == 0 ? $"{plan.InitSystem} root: nothing to change" : $"{plan.InitSystem} root: {done.Count} change(s)");
-            return root;
-        }
-        catch (GentooImageException ex) when (ex.Kind == ErrorKind.OperationCancelled)
-        {
-            Record(root, plan, done, start, clock.Elapsed, StepOutcome.Cancelled, $"cancelled after {done.Count} of {changes.Count} change(s)");
-            throw;
         }
         catch (Exception ex)
         {
-            Record(root, plan, done, start, clock.Elapsed, StepOutcome.Failed, $"failed after {done.Count} of {changes.Count} change(s): {ex.Message}");
+            history.Failed(ex, StepRecorder.OutcomeOf(ex, ctx.Cancellation) == StepOutcome.Cancelled
+                ? $"cancelled after {done.Count} of {changes.Count} change(s)"
+                : $"failed after {done.Count} of {changes.Count} change(s): {ex.Message}",
+                Data(root, plan, done));
             throw;
         }
+
+        history.Succeeded(
+            done.Count == 0 ? $"{plan.InitSystem} root: nothing to change" : $"{plan.InitSystem} root: {done.Count} change(s)",
+            Data(root, plan, done));
+        return root;
     }
 
     /// <summary>Plans and applies everything (scripts and tests; the cmdlet asks ShouldProcess in between).</summary>
     public static BuildRoot Initialize(BuildRoot root, GuestOptions options, OperationContext ctx) =>
         Apply(root, Plan(root, options, ctx), null, ctx);
 
-    private static void Record(BuildRoot root, GuestPlan plan, List<GuestChange> done, DateTimeOffset start, TimeSpan duration, StepOutcome outcome, string detail)
+    private static Dictionary<string, string> Data(BuildRoot root, GuestPlan plan, List<GuestChange> done)
     {
         var data = new Dictionary<string, string>
         {
@@ -104,14 +103,6 @@ public static class CloudGuest
             data["KernelArguments"] = string.Join(' ', root.KernelArguments);
         }
 
-        root.AddHistory(new HistoryEntry { Step = Step, Start = start, Duration = duration, Outcome = outcome, Detail = detail, Data = data });
-        try
-        {
-            BuildRootStore.Save(root);
-        }
-        catch (Exception ex) when (outcome != StepOutcome.Succeeded && ex is IOException or UnauthorizedAccessException)
-        {
-            // Keep the original failure; the state could not be saved either.
-        }
+        return data;
     }
 }

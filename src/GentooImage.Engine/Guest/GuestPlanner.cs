@@ -34,7 +34,7 @@ internal sealed class GuestPlanner
     private readonly GuestRootFs _fs;
 
     /// <param name="root">The root to plan for.</param>
-    /// <param name="rootPath">Its canonical host path (from <see cref="BuildRootGuard.Demand"/>): guest paths resolve inside it.</param>
+    /// <param name="rootPath">Its canonical host path (from <see cref="BuildRootGuard.Demand(BuildRoot)"/>): guest paths resolve inside it.</param>
     /// <param name="options">What to do.</param>
     /// <param name="ctx">Verbose messages, warnings and cancellation.</param>
     public GuestPlanner(BuildRoot root, string rootPath, GuestOptions options, OperationContext ctx)

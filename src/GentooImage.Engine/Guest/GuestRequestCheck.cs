@@ -14,7 +14,7 @@ internal static class GuestRequestCheck
     {
         if (!Directory.Exists(root.Path))
         {
-            throw new GentooImageException(ErrorKind.BuildRootNotFound, $"The build root '{root.Path}' does not exist. Create it with New-Stage3Root.", root.Path);
+            throw BuildRootGuard.NotFound(root.Path);
         }
 
         if (!fs.DirectoryExists("/etc"))

@@ -71,13 +71,7 @@ public static class DiskImageBuilder
     public static DiskImageLayout Plan(DiskImageRequest request, OperationContext ctx)
     {
         // Canonical, so mounts below it are recognised in mountinfo even when -RootPath is a symlink.
-        var root = request.RootPath.Length > 0 ? PathInRoot.RealPath(Path.GetFullPath(request.RootPath)).TrimEnd('/') : string.Empty;
-        if (root.Length == 0 || !Directory.Exists(root))
-        {
-            throw new GentooImageException(ErrorKind.BuildRootNotFound, $"The root directory '{request.RootPath}' does not exist. Pass a build root or an existing directory with -RootPath.", request.RootPath);
-        }
-
-        BuildRootGuard.Demand(new BuildRoot(root));
+        var root = BuildRootGuard.Demand(request.RootPath, "RootPath");
         request = request with { ImagePath = HostPathPolicy.CheckOutputFile(Path.GetFullPath(request.ImagePath), "Path", HostPathUse.Image, mayReplace: true, "use -Force") };
         HostPathPolicy.CheckText(request.KernelCommandLine, "KernelCommandLine");
         foreach (var console in request.Console)
@@ -208,47 +202,29 @@ public static class DiskImageBuilder
     public static DiskImage Build(DiskImageLayout layout, OperationContext ctx, BuildRoot? buildRoot = null)
     {
         Privilege.RequireRoot("New-RawDiskImage", "the image keeps the root's owners and device nodes");
-        var start = DateTimeOffset.Now;
-        var watch = Stopwatch.StartNew();
+        var step = StepRecorder.Start(buildRoot, "New-RawDiskImage", ctx.Cancellation, ctx.Warning);
+        DiskImage image;
         try
         {
-            var image = new Writer(layout, ctx).Run();
-            if (buildRoot is not null)
-            {
-                buildRoot.AddHistory(new HistoryEntry
-                {
-                    Step = "New-RawDiskImage",
-                    Start = start,
-                    Duration = watch.Elapsed,
-                    Outcome = StepOutcome.Succeeded,
-                    Detail = $"{image.Path} ({image.VirtualSize / MiB} MiB, {image.PartitionTable}, {image.Firmware})",
-                    Data = new Dictionary<string, string>
-                    {
-                        ["Path"] = image.Path,
-                        ["Sha256"] = image.Sha256,
-                        ["RootUuid"] = image.RootUuid,
-                        ["Kernel"] = image.Kernel,
-                        ["CommandLine"] = image.CommandLine,
-                    },
-                });
-                BuildRootStore.Save(buildRoot);
-            }
-
-            return image;
+            image = new Writer(layout, ctx).Run();
         }
-        catch (Exception ex) when (buildRoot is not null)
+        catch (Exception ex)
         {
-            buildRoot.AddHistory(new HistoryEntry
-            {
-                Step = "New-RawDiskImage",
-                Start = start,
-                Duration = watch.Elapsed,
-                Outcome = ex is GentooImageException { Kind: ErrorKind.OperationCancelled } ? StepOutcome.Cancelled : StepOutcome.Failed,
-                Detail = ex.Message.Split('\n')[0],
-            });
-            BuildRootStore.Save(buildRoot);
+            step.Failed(ex);
             throw;
         }
+
+        step.Succeeded(
+            $"{image.Path} ({image.VirtualSize / MiB} MiB, {image.PartitionTable}, {image.Firmware})",
+            new Dictionary<string, string>
+            {
+                ["Path"] = image.Path,
+                ["Sha256"] = image.Sha256,
+                ["RootUuid"] = image.RootUuid,
+                ["Kernel"] = image.Kernel,
+                ["CommandLine"] = image.CommandLine,
+            });
+        return image;
     }
 
     /// <summary>The grub.cfg written to /boot/grub/grub.cfg in the image.</summary>
@@ -426,11 +402,6 @@ public static class DiskImageBuilder
                     Tool(new ProcessSpec("qemu-img", args), "qemu-img convert");
                     File.Delete(_tmp);
                 }
-                else
-                {
-                    using var fs = new FileStream(_tmp, FileMode.Open, FileAccess.ReadWrite);
-                    fs.Flush(flushToDisk: true);
-                }
 
                 var withSha512 = req.Checksums.Contains(ImageChecksum.Sha512);
                 Step(withSha512 ? "Computing checksums" : "Computing the checksum", 80);
@@ -446,7 +417,7 @@ public static class DiskImageBuilder
                 }
 
                 WriteSidecar(req.ImagePath + ".glance.json", JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }) + "\n");
-                File.Move(final, req.ImagePath, overwrite: req.Force);
+                AtomicFile.Commit(final, req.ImagePath, overwrite: req.Force);
                 _tempFiles.Clear();
                 done = true;
                 _ctx.Report(new ProgressReport(Activity, "Done", 100, 0, true));
@@ -876,14 +847,7 @@ public static class DiskImageBuilder
             return new ProcessSpec(args[0], args.Skip(1).ToArray()).Display;
         }
 
-        private void WriteSidecar(string path, string content)
-        {
-            var tmp = Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + "." + OwnerTag.UniqueName(string.Empty) + ".tmp");
-            _tempFiles.Add(tmp);
-            File.WriteAllText(tmp, content);
-            File.Move(tmp, path, overwrite: true);
-            _tempFiles.Remove(tmp);
-        }
+        private static void WriteSidecar(string path, string content) => AtomicFile.WriteText(path, content);
 
         private void Cleanup(bool done)
         {

@@ -30,7 +30,7 @@ internal static class DistKernelFragmentWriter
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, name);
         var existing = File.Exists(path) ? File.ReadAllText(path) : "# Kernel config fragment written by GentooImage Set-KernelConfig.\n# Gentoo's dist-kernel build (kernel-build.eclass) merges /etc/kernel/config.d/*.config.\n";
-        ConfigFileWriter.WriteAtomic(path, KernelConfigFragment.Merge(existing, entries));
+        AtomicFile.WriteText(path, KernelConfigFragment.Merge(existing, entries));
         ctx.Verbose($"Wrote {entries.Count} values to {path}; they take effect when sys-kernel/gentoo-kernel is built.");
         var rows = entries.Select(e => new KernelConfigRow(
             e.Symbol, e.Value, null, KernelConfigStatus.NotVerified,

@@ -84,20 +84,32 @@ public static class KernelConfigPreset
         "CONFIG_E1000=m",
     };
 
-    private static readonly Dictionary<string, string[]> s_presets = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary>The preset names (the one list; Set-KernelConfig's -Preset ValidateSet names these constants).</summary>
+    public const string KvmDisk = "KvmDisk";
+    public const string SerialConsole = "SerialConsole";
+    public const string Virtio = "Virtio";
+    public const string GuestSupport = "GuestSupport";
+    public const string XenDrivers = "XenDrivers";
+    public const string KvmDrivers = "KvmDrivers";
+    public const string OpenStack = "OpenStack";
+
+    /// <summary>The catalogue: each preset and its lines, in the seed's order, OpenStack (all six) last.</summary>
+    private static readonly (string Name, string[] Lines)[] s_catalogue =
     {
-        ["KvmDisk"] = s_kvmDisk,
-        ["SerialConsole"] = s_serialConsole,
-        ["Virtio"] = s_virtio,
-        ["GuestSupport"] = s_guestSupport,
-        ["XenDrivers"] = s_xenDrivers,
-        ["KvmDrivers"] = s_kvmDrivers,
-        ["OpenStack"] = s_kvmDisk.Concat(s_serialConsole).Concat(s_virtio).Concat(s_guestSupport).Concat(s_xenDrivers).Concat(s_kvmDrivers).ToArray(),
+        (KvmDisk, s_kvmDisk),
+        (SerialConsole, s_serialConsole),
+        (Virtio, s_virtio),
+        (GuestSupport, s_guestSupport),
+        (XenDrivers, s_xenDrivers),
+        (KvmDrivers, s_kvmDrivers),
+        (OpenStack, s_kvmDisk.Concat(s_serialConsole).Concat(s_virtio).Concat(s_guestSupport).Concat(s_xenDrivers).Concat(s_kvmDrivers).ToArray()),
     };
 
+    private static readonly Dictionary<string, string[]> s_presets =
+        s_catalogue.ToDictionary(p => p.Name, p => p.Lines, StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The preset names, in the seed's order, OpenStack last.</summary>
-    public static IReadOnlyList<string> Names { get; } =
-        new[] { "KvmDisk", "SerialConsole", "Virtio", "GuestSupport", "XenDrivers", "KvmDrivers", "OpenStack" };
+    public static IReadOnlyList<string> Names { get; } = s_catalogue.Select(p => p.Name).ToArray();
 
     /// <summary>True when <paramref name="name"/> is a preset (case-insensitive).</summary>
     public static bool Exists(string name) => s_presets.ContainsKey(name);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
 
@@ -22,8 +21,7 @@ public static class KernelConfigurator
     {
         runner ??= ProcessRunner.Instance;
         var rootPath = BuildRootGuard.Demand(root);
-        var start = DateTimeOffset.Now;
-        var watch = Stopwatch.StartNew();
+        var history = StepRecorder.Start(root, StepName, ctx.Cancellation, ctx.Warning);
         KernelConfigReport? report = null;
         try
         {
@@ -50,22 +48,18 @@ public static class KernelConfigurator
 
             root.KernelConfig = report;
             var unmet = StrictFailure(report, request);
-            root.AddHistory(new HistoryEntry
-            {
-                Step = StepName,
-                Start = start,
-                Duration = watch.Elapsed,
-                Outcome = unmet is null ? StepOutcome.Succeeded : StepOutcome.Failed,
-                Detail = report.ToString(),
-                Data = new Dictionary<string, string>
+            // The configuration was written either way; a -Strict miss is recorded as Failed and saved like a success.
+            history.Finish(
+                unmet is null ? StepOutcome.Succeeded : StepOutcome.Failed,
+                report.ToString(),
+                new Dictionary<string, string>
                 {
                     ["ConfigPath"] = report.ConfigPath,
                     ["Requested"] = report.Rows.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["Holding"] = report.Holding.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["KernelVersion"] = report.KernelVersion ?? string.Empty,
                 },
-            });
-            BuildRootStore.Save(root);
+                guardSave: false);
             if (unmet is not null)
             {
                 throw unmet;
@@ -75,15 +69,7 @@ public static class KernelConfigurator
         }
         catch (Exception ex) when (report is null)
         {
-            root.AddHistory(new HistoryEntry
-            {
-                Step = StepName,
-                Start = start,
-                Duration = watch.Elapsed,
-                Outcome = ex is GentooImageException { Kind: ErrorKind.OperationCancelled } or OperationCanceledException ? StepOutcome.Cancelled : StepOutcome.Failed,
-                Detail = ex.Message,
-            });
-            TrySave(root);
+            history.Failed(ex, ex.Message);
             throw;
         }
     }
@@ -142,20 +128,5 @@ public static class KernelConfigurator
             + string.Join('\n', bad.Select(r => $"  CONFIG_{r.Symbol}={r.Requested} ({r.Status}): {r.Reason}"))
             + "\nChange or drop these requests (the reasons say what they need), or run without -Strict to accept the result.",
             report.ConfigPath);
-    }
-
-    private static void TrySave(BuildRoot root)
-    {
-        try
-        {
-            BuildRootStore.Save(root);
-        }
-        catch (IOException)
-        {
-            // The original error matters more.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 }

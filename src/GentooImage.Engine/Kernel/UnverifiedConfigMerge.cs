@@ -18,8 +18,8 @@ internal static class UnverifiedConfigMerge
 
         var original = File.ReadAllText(configPath);
         var merged = KernelConfigFragment.Merge(original, entries);
-        ConfigFileWriter.WriteAtomic(configPath, merged);
-        ConfigFileWriter.WriteAtomic(configPath + ".old", original);
+        AtomicFile.WriteText(configPath, merged);
+        AtomicFile.WriteText(configPath + ".old", original);
         ctx.Verbose($"Merged {entries.Count} values into {configPath} (previous file kept as {configPath}.old); no kernel tree given, so nothing is verified.");
         var before = KernelConfigFragment.ReadValues(original);
         var rows = entries.Select(e => new KernelConfigRow(

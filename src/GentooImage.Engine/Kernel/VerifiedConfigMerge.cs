@@ -34,7 +34,7 @@ internal static class VerifiedConfigMerge
         {
             if (!string.Equals(merged, original, StringComparison.Ordinal))
             {
-                ConfigFileWriter.WriteAtomic(t.ConfigFile, merged);
+                AtomicFile.WriteText(t.ConfigFile, merged);
             }
 
             ctx.Report(new ProgressReport(activity, "make olddefconfig"));
@@ -43,12 +43,12 @@ internal static class VerifiedConfigMerge
         catch
         {
             // Leave the tree as it was.
-            ConfigFileWriter.WriteAtomic(t.ConfigFile, original);
+            AtomicFile.WriteText(t.ConfigFile, original);
             ObserveQuietly(kconfigTask);
             throw;
         }
 
-        ConfigFileWriter.WriteAtomic(t.ConfigFile + ".old", original);
+        AtomicFile.WriteText(t.ConfigFile + ".old", original);
         ctx.Verbose($"Merged {entries.Count} values into {t.ConfigFile} and ran {verified} (previous file kept as {t.ConfigFile}.old).");
         var final = KernelConfigFragment.ReadValues(File.ReadAllText(t.ConfigFile));
         var before = KernelConfigFragment.ReadValues(original);

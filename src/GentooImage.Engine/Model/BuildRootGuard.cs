@@ -8,7 +8,7 @@ namespace GentooImage.Engine.Model;
 /// <see cref="HostPathPolicy"/> (never the host's system directories, never a parent of another
 /// root), must show evidence of being a build root (unless it is being created), must not be
 /// marked Incomplete by a New-Stage3Root run that never finished (for changes), and the root's
-/// lock is taken for changes. Engine entry points call <see cref="Demand"/> so that a caller that
+/// lock is taken for changes. Engine entry points call <see cref="Demand(BuildRoot)"/> so that a caller that
 /// bypasses the cmdlets still cannot hand them the host's <c>/</c>.
 /// </summary>
 public static class BuildRootGuard
@@ -58,18 +58,33 @@ public static class BuildRootGuard
     }
 
     /// <summary>
-    /// For engine entry points: refuses a root whose path the policy refuses (without the slower
-    /// checks <see cref="Open"/> makes). Returns the canonical path.
+    /// For engine entry points: refuses a root that does not exist (<see cref="NotFound"/>) or whose
+    /// path the policy refuses (without the slower checks <see cref="Open"/> makes). Returns the
+    /// canonical path: engine code uses it (e.g. for <see cref="PathInRoot.Resolve"/>) instead of
+    /// canonicalising the root again.
     /// </summary>
-    public static string Demand(BuildRoot root)
+    public static string Demand(BuildRoot root) => Demand(root.Path);
+
+    /// <inheritdoc cref="Demand(BuildRoot)"/>
+    public static string Demand(string rootPath, string parameterName = "Path")
     {
-        var canonical = PathInRoot.RealPath(root.Path);
+        if (rootPath.Length == 0 || !Directory.Exists(rootPath))
+        {
+            throw NotFound(rootPath, parameterName);
+        }
+
+        var canonical = PathInRoot.RealPath(Path.GetFullPath(rootPath)).TrimEnd('/');
+        if (canonical.Length == 0)
+        {
+            canonical = "/";
+        }
+
         if (HostPathPolicy.WhyUnsafe(canonical, HostPathUse.BuildRoot, MountTable.Read()) is { } why)
         {
             throw new GentooImageException(
                 ErrorKind.UnsafeRootPath,
-                $"'{root.Path}' cannot be a build root: {why}. Nothing was changed. Use a dedicated directory such as /mnt/gentoo.",
-                root.Path);
+                $"'{rootPath}' cannot be a build root: {why}. Nothing was changed. Use a dedicated directory such as /mnt/gentoo.",
+                rootPath);
         }
 
         return canonical;
@@ -99,14 +114,17 @@ public static class BuildRootGuard
         }
     }
 
+    /// <summary>The one error for a root directory that does not exist.</summary>
+    public static GentooImageException NotFound(string given, string parameterName = "Path") => new(
+        ErrorKind.BuildRootNotFound,
+        $"The build root '{given}' does not exist. Create it with New-Stage3Root, or pass the path of an existing root directory with -{parameterName}.",
+        given);
+
     private static void RequireBuildRoot(string canonical, string given, string parameterName)
     {
         if (!Directory.Exists(canonical))
         {
-            throw new GentooImageException(
-                ErrorKind.BuildRootNotFound,
-                $"The build root '{given}' does not exist. Create it with New-Stage3Root, or pass the path of an existing root with -{parameterName}.",
-                canonical);
+            throw NotFound(given, parameterName);
         }
 
         if (!IsBuildRoot(canonical))

@@ -32,10 +32,7 @@ public static class BuildRootStore
         var full = Path.GetFullPath(rootPath);
         if (!Directory.Exists(full))
         {
-            throw new GentooImageException(
-                ErrorKind.BuildRootNotFound,
-                $"The build root '{full}' does not exist. Create it with New-Stage3Root, or pass the path of an existing root directory.",
-                full);
+            throw BuildRootGuard.NotFound(full);
         }
 
         var state = Path.Combine(
@@ -75,22 +72,15 @@ public static class BuildRootStore
         return string.Equals(loaded.Path, full, StringComparison.Ordinal) ? loaded : Rebase(loaded, full);
     }
 
-    /// <summary>Writes the state file atomically (temp file + rename).</summary>
+    /// <summary>Writes the state file atomically (<see cref="AtomicFile"/>: temp file, fsync, rename).</summary>
     public static void Save(BuildRoot root)
     {
         // Resolved inside the root, so a symlink the root (or a script run in it) planted under
-        // /var/lib cannot redirect the write to a host file; the temporary file is created with
-        // O_EXCL and renamed over state.json (a rename replaces a symlink, it never follows it).
+        // /var/lib cannot redirect the write to a host file; AtomicFile never writes through a
+        // symlink at the target either.
         var dir = PathInRoot.Resolve(PathInRoot.RealPath(root.Path), Path.GetDirectoryName(StateFileInRoot)!, loopKind: ErrorKind.BuildRootStateInvalid);
         Directory.CreateDirectory(dir);
-        var state = Path.Combine(dir, Path.GetFileName(StateFileInRoot));
-        var tmp = Path.Combine(dir, $".state.{Guid.NewGuid():N}.tmp");
-        using (var f = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-        {
-            JsonSerializer.Serialize(f, root, s_options);
-        }
-
-        File.Move(tmp, state, overwrite: true);
+        AtomicFile.Write(Path.Combine(dir, Path.GetFileName(StateFileInRoot)), s => JsonSerializer.Serialize(s, root, s_options));
     }
 
     /// <summary>

@@ -36,8 +36,7 @@ public static class BuildFilesystems
     {
         Privilege.RequireRoot(MountStep, "mount(2) needs CAP_SYS_ADMIN");
         var rootPath = CheckRoot(root);
-        var start = DateTimeOffset.Now;
-        var watch = Stopwatch.StartNew();
+        var history = StepRecorder.Start(root, MountStep, ctx.Cancellation);
         var table = MountTable.Read();
 
         if (root.IsMounted && root.Mounts.Count > 0 && root.Mounts.All(m => table.Any(e => e.MountPoint == m.Target)))
@@ -97,29 +96,17 @@ public static class BuildFilesystems
         catch (Exception ex)
         {
             var left = Undo(rootPath, made, resolvConf);
-            root.AddHistory(new HistoryEntry
-            {
-                Step = MountStep, Start = start, Duration = watch.Elapsed,
-                Outcome = ex is GentooImageException { Kind: ErrorKind.OperationCancelled } ? StepOutcome.Cancelled : StepOutcome.Failed,
-                Detail = ex.Message + (left.Count > 0 ? $" Could not undo: {string.Join(", ", left)}." : string.Empty),
-            });
-            TrySave(root);
+            history.Failed(ex, ex.Message + (left.Count > 0 ? $" Could not undo: {string.Join(", ", left)}." : string.Empty));
             throw;
         }
 
         root.SetMounts(made);
         root.IsMounted = true;
-        root.AddHistory(new HistoryEntry
+        history.Succeeded($"{made.Count} mounts", new Dictionary<string, string>
         {
-            Step = MountStep, Start = start, Duration = watch.Elapsed, Outcome = StepOutcome.Succeeded,
-            Detail = $"{made.Count} mounts",
-            Data = new Dictionary<string, string>
-            {
-                ["Mounts"] = string.Join("; ", made.Select(m => m.Target)),
-                ["ResolvConf"] = resolvConf ? "copied" : "kept",
-            },
+            ["Mounts"] = string.Join("; ", made.Select(m => m.Target)),
+            ["ResolvConf"] = resolvConf ? "copied" : "kept",
         });
-        BuildRootStore.Save(root);
         return root;
     }
 
@@ -131,12 +118,12 @@ public static class BuildFilesystems
     {
         Privilege.RequireRoot(DismountStep, "umount2(2) needs CAP_SYS_ADMIN");
         var rootPath = CheckRoot(root);
-        var start = DateTimeOffset.Now;
-        var watch = Stopwatch.StartNew();
+        var history = StepRecorder.Start(root, DismountStep, ctx.Cancellation);
+        List<MountEntry> below;
+        var killed = new List<BusyProcess>();
         try
         {
-            var below = Below(rootPath);
-            var killed = new List<BusyProcess>();
+            below = Below(rootPath);
             if (below.Count > 0)
             {
                 var points = below.Select(m => m.MountPoint).Distinct().ToList();
@@ -186,39 +173,20 @@ public static class BuildFilesystems
             Leftovers.SweepRoot(rootPath, ctx.Verbose);
             root.SetMounts(Array.Empty<MountRecord>());
             root.IsMounted = false;
-            root.AddHistory(new HistoryEntry
-            {
-                Step = DismountStep, Start = start, Duration = watch.Elapsed, Outcome = StepOutcome.Succeeded,
-                Detail = below.Count == 0 ? "nothing was mounted" : $"{below.Count} mounts removed",
-                Data = killed.Count == 0
-                    ? new Dictionary<string, string>()
-                    : new Dictionary<string, string> { ["Terminated"] = string.Join("; ", killed) },
-            });
-            BuildRootStore.Save(root);
-            return root;
         }
         catch (Exception ex)
         {
-            root.AddHistory(new HistoryEntry
-            {
-                Step = DismountStep, Start = start, Duration = watch.Elapsed, Outcome = StepOutcome.Failed, Detail = ex.Message,
-            });
-            TrySave(root);
+            history.Failed(ex, ex.Message);
             throw;
         }
+
+        history.Succeeded(
+            below.Count == 0 ? "nothing was mounted" : $"{below.Count} mounts removed",
+            killed.Count == 0 ? null : new Dictionary<string, string> { ["Terminated"] = string.Join("; ", killed) });
+        return root;
     }
 
-    private static string CheckRoot(BuildRoot root)
-    {
-        if (!Directory.Exists(root.Path))
-        {
-            throw new GentooImageException(ErrorKind.BuildRootNotFound,
-                $"The build root '{root.Path}' does not exist. Create it with New-Stage3Root, or pass the path of an existing root directory.",
-                root.Path);
-        }
-
-        return BuildRootGuard.Demand(root);
-    }
+    private static string CheckRoot(BuildRoot root) => BuildRootGuard.Demand(root);
 
     private static string? CheckCache(string? dir, string parameter)
     {
@@ -513,18 +481,6 @@ public static class BuildFilesystems
         while (deadline.Elapsed < TimeSpan.FromSeconds(5) && busy.Any(p => BusyProcesses.IsAlive(p.Pid)))
         {
             Thread.Sleep(20);
-        }
-    }
-
-    private static void TrySave(BuildRoot root)
-    {
-        try
-        {
-            BuildRootStore.Save(root);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // The root may be read-only or half gone; the error being thrown matters more.
         }
     }
 }

@@ -29,17 +29,8 @@ public abstract class BuildRootCmdletBase : GentooCmdletBase
     /// locked for <see cref="BuildRootAccess.Change"/> unless this is a -WhatIf run. Dispose the lease
     /// when the record is done.
     /// </summary>
-    protected BuildRootLease OpenBuildRoot(BuildRootAccess access)
-    {
-        var path = ParameterSetName == InputObjectSet ? InputObject.Path : ResolvePath(Path);
-        try
-        {
-            return BuildRootGuard.Open(path, access, MyInvocation.MyCommand.Name, nameof(Path), ParameterSetName == InputObjectSet ? InputObject : null, CancelToken, takeLock: !IsWhatIf());
-        }
-        catch (Exception ex)
-        {
-            ThrowEngineError(ex, path);
-            throw;
-        }
-    }
+    protected BuildRootLease OpenBuildRoot(BuildRootAccess access) =>
+        ParameterSetName == InputObjectSet
+            ? OpenBuildRoot(InputObject.Path, access, nameof(Path), InputObject)
+            : OpenBuildRoot(ResolvePath(Path), access, nameof(Path), null);
 }

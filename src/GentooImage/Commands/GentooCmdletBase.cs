@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
+using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
 
 namespace GentooImage.Commands;
@@ -226,6 +227,25 @@ public abstract class GentooCmdletBase : PSCmdlet, IDisposable
     /// <summary>Throws a terminating error for an engine exception raised on the pipeline thread.</summary>
     protected void ThrowEngineError(Exception exception, object? target) =>
         ThrowTerminatingError(ErrorRecords.From(exception, target));
+
+    /// <summary>
+    /// The one way a cmdlet opens a build root: through the root guard (once, before anything is
+    /// written), canonicalised and checked, shown to be a build root, and locked for
+    /// <see cref="BuildRootAccess.Change"/> unless this is a -WhatIf run. <paramref name="piped"/> is
+    /// the object the user piped in, if any. Dispose the lease when the record is done.
+    /// </summary>
+    protected BuildRootLease OpenBuildRoot(string path, BuildRootAccess access, string parameterName, BuildRoot? piped)
+    {
+        try
+        {
+            return BuildRootGuard.Open(path, access, MyInvocation.MyCommand.Name, parameterName, piped, CancelToken, takeLock: !IsWhatIf());
+        }
+        catch (Exception ex)
+        {
+            ThrowEngineError(ex, path);
+            throw;
+        }
+    }
 
     /// <summary>True when this run only shows what it would do (-WhatIf or $WhatIfPreference).</summary>
     protected bool IsWhatIf() =>

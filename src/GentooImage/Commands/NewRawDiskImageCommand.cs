@@ -81,7 +81,10 @@ public sealed class NewRawDiskImageCommand : GentooCmdletBase
     {
         var image = ResolvePath(Path);
         var rootArg = ParameterSetName == InputObjectSet ? InputObject.Path : ResolvePath(RootPath);
-        using var lease = OpenRoot(rootArg);
+        // Locked while it is read, so no other session changes the tree under the image.
+        using var lease = ParameterSetName == InputObjectSet
+            ? OpenBuildRoot(rootArg, BuildRootAccess.Change, nameof(InputObject), InputObject)
+            : OpenBuildRoot(rootArg, BuildRootAccess.Change, nameof(RootPath), null);
 
         // A piped BuildRoot records the step; a -RootPath without a state file stays plain (no
         // state file is written into it).
@@ -113,21 +116,5 @@ public sealed class NewRawDiskImageCommand : GentooCmdletBase
         }
 
         return RunEngine("Writing the disk image", image, ctx => DiskImageBuilder.Build(layout, ctx, buildRoot));
-    }
-
-    private BuildRootLease OpenRoot(string path)
-    {
-        try
-        {
-            // Locked while it is read, so no other session changes the tree under the image.
-            return BuildRootGuard.Open(path, BuildRootAccess.Change, MyInvocation.MyCommand.Name,
-                ParameterSetName == InputObjectSet ? nameof(InputObject) : nameof(RootPath),
-                ParameterSetName == InputObjectSet ? InputObject : null, CancelToken, takeLock: !IsWhatIf());
-        }
-        catch (Exception ex)
-        {
-            ThrowEngineError(ex, path);
-            throw;
-        }
     }
 }

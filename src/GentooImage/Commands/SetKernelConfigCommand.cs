@@ -26,7 +26,8 @@ public sealed class SetKernelConfigCommand : BuildRootCmdletBase
 
     /// <summary>Presets from the seed, applied first.</summary>
     [Parameter]
-    [ValidateSet("KvmDisk", "SerialConsole", "Virtio", "GuestSupport", "XenDrivers", "KvmDrivers", "OpenStack")]
+    [ValidateSet(KernelConfigPreset.KvmDisk, KernelConfigPreset.SerialConsole, KernelConfigPreset.Virtio, KernelConfigPreset.GuestSupport,
+        KernelConfigPreset.XenDrivers, KernelConfigPreset.KvmDrivers, KernelConfigPreset.OpenStack)]
     public string[] Preset { get; set; } = Array.Empty<string>();
 
     /// <summary>Kernel config fragment files, applied after the presets.</summary>

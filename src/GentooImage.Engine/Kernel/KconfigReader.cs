@@ -34,6 +34,7 @@ internal sealed partial class KconfigReader
         return reader;
     }
 
+    /// <summary>The symbols read, by name, in the order first met.</summary>
     public Dictionary<string, KconfigSymbol> Symbols => _symbols;
 
     [GeneratedRegex(@"^([A-Za-z0-9_-]+)\s*(:=|\+=|=)\s*(.*)$", RegexOptions.CultureInvariant)]

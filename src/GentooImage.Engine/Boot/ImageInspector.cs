@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using GentooImage.Engine.Image;
 using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
 

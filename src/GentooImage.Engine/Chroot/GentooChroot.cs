@@ -47,8 +47,9 @@ public static class GentooChroot
     /// Runs the script; returns the root with the run recorded in its History (script SHA-256, exit
     /// code, duration, log path). Non-zero exit: <see cref="ErrorKind.ChrootScriptFailed"/>.
     /// </summary>
-    public static BuildRoot Invoke(BuildRoot root, ChrootOptions options, OperationContext ctx)
+    public static BuildRoot Invoke(BuildRoot root, ChrootOptions options, OperationContext ctx, IProcessRunner? runner = null)
     {
+        runner ??= ProcessRunner.Instance;
         Privilege.RequireRoot(Step, "chroot(2) and PID namespaces need CAP_SYS_ADMIN");
         var (rootPath, userLog) = Check(root, options);
 
@@ -103,7 +104,7 @@ public static class GentooChroot
             ctx.Report(new ProgressReport(activity, $"{shell} {scriptInRoot}", -1, 4));
             try
             {
-                result = ProcessRunner.Instance.RunAsync(spec, ctx.Cancellation).GetAwaiter().GetResult();
+                result = runner.RunAsync(spec, ctx.Cancellation).GetAwaiter().GetResult();
             }
             catch (Exception ex) when (StepRecorder.OutcomeOf(ex, ctx.Cancellation) == StepOutcome.Cancelled)
             {

@@ -24,10 +24,10 @@ public static class CloudGuest
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(options);
-        var rootPath = BuildRootGuard.Demand(root);
+        var canonical = BuildRootGuard.Demand(root);
         HostPathPolicy.CheckText(options.Hostname, "Hostname");
         HostPathPolicy.CheckText(options.Timezone, "Timezone");
-        return new GuestPlanner(root, rootPath, options, ctx).Plan();
+        return new GuestPlanner(root, canonical, options, ctx).Plan();
     }
 
     /// <summary>
@@ -39,9 +39,9 @@ public static class CloudGuest
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(plan);
-        var rootPath = BuildRootGuard.Demand(root);
+        var canonical = BuildRootGuard.Demand(root);
         var changes = (approved ?? plan.Changes).ToList();
-        var fs = new GuestRootFs(rootPath);
+        var fs = new GuestRootFs(canonical);
         var history = StepRecorder.Start(root, Step, ctx.Cancellation);
         var done = new List<GuestChange>();
         const string activity = "Initializing the cloud guest";

@@ -5,8 +5,8 @@ namespace GentooImage.Engine.Image;
 
 /// <summary>
 /// The plan of a disk image: partitions, sizes, UUIDs, kernel and command line. Made by
-/// <see cref="DiskImageBuilder.Plan"/> without writing anything (this is what -WhatIf shows),
-/// then carried out by DiskImageBuilder.Build.
+/// <see cref="DiskImageBuilder.Plan"/> (<see cref="DiskLayoutPlanner"/>) without writing anything
+/// (this is what -WhatIf shows), then carried out by DiskImageBuilder.Build.
 /// </summary>
 public sealed record DiskImageLayout
 {
@@ -48,6 +48,9 @@ public sealed record DiskImageLayout
 
     /// <summary>Something is mounted below the root: its files go through a staging tree of hard links.</summary>
     public bool HasMountsBelow { get; init; }
+
+    /// <summary>The boot loaders chosen from the firmware when the layout was planned (<see cref="BootLoader.For"/>), in disk order.</summary>
+    internal IReadOnlyList<BootLoader> BootLoaders { get; init; } = Array.Empty<BootLoader>();
 
     public ImagePartition Root => Partitions.Single(p => p.Role == "root");
 

@@ -18,7 +18,12 @@ internal readonly record struct FileStat(ulong Dev, ulong Ino, ulong NLink, uint
     public bool IsSymlink => (Mode & TypeMask) == Symlink;
 }
 
-/// <summary>The libc calls that copy a tree with its metadata (x86_64/aarch64 glibc).</summary>
+/// <summary>
+/// The libc calls that copy a tree with its metadata, for x86_64 glibc only: <see cref="StatX8664"/>
+/// is x86_64's struct stat (aarch64 and the other generic-ABI architectures order st_mode and
+/// st_nlink differently and would need a layout of their own). The module builds x86_64 images on
+/// x86_64 hosts.
+/// </summary>
 internal static unsafe partial class FileCalls
 {
     private const string Lib = "libc";

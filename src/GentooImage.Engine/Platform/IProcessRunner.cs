@@ -1,6 +1,10 @@
 namespace GentooImage.Engine.Platform;
 
-/// <summary>Runs external tools. The seam that lets unit tests of pure logic use a fake.</summary>
+/// <summary>
+/// Runs external tools. The seam that lets unit tests of pure logic use a fake (e.g.
+/// PartitionTableWriterTests checks the sfdisk script without running sfdisk); services take one
+/// and default to <see cref="ProcessRunner.Instance"/>.
+/// </summary>
 public interface IProcessRunner
 {
     /// <summary>

@@ -1,5 +1,6 @@
 using GentooImage.Engine.Boot;
 using GentooImage.Engine.Image;
+using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
 using GentooImage.TestSupport;
 

@@ -55,8 +55,8 @@ public class DiskImageBuilderTests : IClassFixture<ImageTestRoot>
         var parts = pt.GetProperty("partitions").EnumerateArray().ToList();
         var rootPart = parts.Single(p => p.GetProperty("node").GetString() == path + "1");
         var rootOffset = rootPart.GetProperty("start").GetInt64() * 512;
-        var hasBiosBoot = parts.Any(p => p.GetProperty("type").GetString() == DiskImageBuilder.BiosBootType);
-        var esp = parts.SingleOrDefault(p => p.GetProperty("type").GetString() is DiskImageBuilder.EspType or "ef");
+        var hasBiosBoot = parts.Any(p => p.GetProperty("type").GetString() == DiskPartition.BiosBootGuid);
+        var esp = parts.SingleOrDefault(p => p.GetProperty("type").GetString() is DiskPartition.EspGuid or "ef");
         Assert.Equal(fw != BootFirmware.Bios, esp.ValueKind != JsonValueKind.Undefined);
         Assert.Equal(fw != BootFirmware.Uefi && table == PartitionTableKind.Gpt, hasBiosBoot);
         if (table == PartitionTableKind.Mbr)
@@ -99,7 +99,7 @@ public class DiskImageBuilderTests : IClassFixture<ImageTestRoot>
             var bootImg = File.ReadAllBytes("/usr/lib/grub/i386-pc/boot.img");
             Assert.Equal(bootImg[..0x5C], bytes[..0x5C]);
             var coreLba = BitConverter.ToInt64(bytes, 0x5C);
-            Assert.Equal(hasBiosBoot ? parts.Single(p => p.GetProperty("type").GetString() == DiskImageBuilder.BiosBootType).GetProperty("start").GetInt64() : 1, coreLba);
+            Assert.Equal(hasBiosBoot ? parts.Single(p => p.GetProperty("type").GetString() == DiskPartition.BiosBootGuid).GetProperty("start").GetInt64() : 1, coreLba);
             Assert.Equal(new byte[] { 0x90, 0x90 }, bytes[0x66..0x68]);
             var coreSector = bytes.AsSpan((int)(coreLba * 512), 512).ToArray();
             Assert.Equal(coreLba + 1, BitConverter.ToInt64(coreSector, 500));

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace GentooImage.Engine.Image;
+namespace GentooImage.Engine.Model;
 
 /// <summary>The partition table of an image as sfdisk reads it, with the partitions that matter for booting.</summary>
 public sealed record DiskLayout(string Label, string DiskId, IReadOnlyList<DiskPartition> Partitions)

@@ -1,4 +1,4 @@
-namespace GentooImage.Engine.Image;
+namespace GentooImage.Engine.Model;
 
 /// <summary>One partition of an image; Type is the MBR type byte (hex) or the GPT type GUID (upper case).</summary>
 public sealed record DiskPartition(int Number, long StartSector, long Sectors, string Type, string? PartUuid, string Label)

@@ -21,7 +21,8 @@
                table check around the whole run, and one final line 'N passed, N failed'; exit code 1
                on any failure. Results in out/TestResults.
     Bench      Bootstrap + Build, then tools/bench/*.Bench.ps1 (module import time and each stage
-               against its standard tool); -BenchName Stage3 runs only tools/bench/Stage3.Bench.ps1.
+               against its standard tool); -BenchName Stage3 runs only tools/bench/Stage3.Bench.ps1
+               (several: -BenchName Import,Mounts).
     Demo       Bootstrap + Build, then the module's main job on an embedded default: a loopback
                mirror, the whole pipeline (examples/Build-OpenStackImage.ps1 -Offline), a boot in
                QEMU; prints the DiskImage and the boot result. Output in out/demo.

@@ -21,9 +21,11 @@ try {
     $native = Measure-Command { & chroot $root /bin/sh /bench.sh | Out-Null }
 
     $heap0 = HeapMB
-    $module = Measure-Command { $r | Invoke-GentooChroot -Script $body -NoProfile -InformationVariable captured | Out-Null }
+    # The cmdlet records its run on the root it outputs (the state is reloaded under the root's lock,
+    # so the object piped in is not the one that gets the History entry).
+    $module = Measure-Command { $script:ran = $r | Invoke-GentooChroot -Script $body -NoProfile -InformationVariable captured }
     $capturedCount = $captured.Count
-    $log = $r.History[-1].Data.LogPath
+    $log = $script:ran.History[-1].Data.LogPath
     $logMB = [math]::Round((Get-Item $log).Length / 1MB, 1)
     Remove-Variable captured
     Remove-Item $log
@@ -39,9 +41,9 @@ public static class GiHeapSampler {
 }
 '@
     [GiHeapSampler]::Start()
-    $discard = Measure-Command { $r | Invoke-GentooChroot -Script $body -NoProfile 6>$null | Out-Null }
+    $discard = Measure-Command { $script:ran = $r | Invoke-GentooChroot -Script $body -NoProfile 6>$null }
     [GiHeapSampler]::Stop()
-    Remove-Item $r.History[-1].Data.LogPath
+    Remove-Item $script:ran.History[-1].Data.LogPath
 
     [pscustomobject]@{
         Bench                   = "Invoke-GentooChroot, $Lines lines"

@@ -4,6 +4,8 @@
 function Invoke-Bench {
     param([Parameter(Mandatory)] [string] $Configuration, [string[]] $BenchName)
     $benches = @(Get-ChildItem (Join-Path $Repo 'tools/bench') -Filter '*.Bench.ps1' | Sort-Object Name)
+    # 'Import,Mounts' arrives as one string from a shell (pwsh -File passes no arrays): split it.
+    $BenchName = @($BenchName | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
     if ($BenchName) {
         $all = $benches
         $benches = @($all | Where-Object { $n = $_.Name -replace '\.Bench\.ps1$', ''; $BenchName | Where-Object { $n -like $_ } })

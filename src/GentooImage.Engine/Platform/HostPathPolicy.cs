@@ -405,13 +405,13 @@ public static class HostPathPolicy
     /// <summary>What is at a path, described for a message ("a regular file", "a block device"), or null when nothing is.</summary>
     public static string? FileKind(string path) => FileIdentity.TypeOf(path) switch
     {
-        0 => FileIdentity.TypeOf(path, follow: false) == FileIdentity.Symlink ? "a dangling symbolic link" : null,
-        FileIdentity.Regular => "a regular file",
-        FileIdentity.Directory => "a directory",
-        FileIdentity.BlockDevice => "a block device",
-        FileIdentity.CharDevice => "a character device",
-        FileIdentity.Fifo => "a FIFO",
-        FileIdentity.Socket => "a socket",
+        0 => FileIdentity.TypeOf(path, follow: false) == LibC.S_IFLNK ? "a dangling symbolic link" : null,
+        LibC.S_IFREG => "a regular file",
+        LibC.S_IFDIR => "a directory",
+        LibC.S_IFBLK => "a block device",
+        LibC.S_IFCHR => "a character device",
+        LibC.S_IFIFO => "a FIFO",
+        LibC.S_IFSOCK => "a socket",
         _ => "not a regular file",
     };
 

@@ -30,7 +30,7 @@ public sealed class HostPathFilesTests : IDisposable
         var ex = Assert.Throws<GentooImageException>(() => HostPathPolicy.CheckOutputFile(node, "Path", HostPathUse.Image, mayReplace: true, "use -Force"));
         Assert.Equal(ErrorKind.UnsafeOutputPath, ex.Kind);
         Assert.Contains("block device", ex.Message);
-        Assert.Equal(FileIdentity.BlockDevice, FileIdentity.TypeOf(node));
+        Assert.Equal(LibC.S_IFBLK, FileIdentity.TypeOf(node));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
+using static GentooImage.Engine.Image.SizeText;
 
 namespace GentooImage.Engine.Image;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
+using static GentooImage.Engine.Image.SizeText;
 
 namespace GentooImage.Engine.Image;
 
@@ -13,8 +14,6 @@ namespace GentooImage.Engine.Image;
 /// </summary>
 internal abstract class BootLoader
 {
-    protected const long SectorsPerMiB = 1024 * 1024 / 512;
-
     /// <summary>The boot loaders for <paramref name="firmware"/>, in disk order (Hybrid: BIOS, then EFI).</summary>
     public static IReadOnlyList<BootLoader> For(BootFirmware firmware) => firmware switch
     {

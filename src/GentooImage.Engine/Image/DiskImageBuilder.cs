@@ -1,6 +1,6 @@
-using System.Text.RegularExpressions;
 using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
+using static GentooImage.Engine.Image.SizeText;
 
 namespace GentooImage.Engine.Image;
 
@@ -15,36 +15,6 @@ namespace GentooImage.Engine.Image;
 /// </summary>
 public static class DiskImageBuilder
 {
-    private const long MiB = 1024 * 1024;
-
-    /// <summary>The work directory in /tmp: gi-image-&lt;owner tag&gt;.</summary>
-    public const string WorkPrefix = "gi-image-";
-
-    private static readonly Regex s_tempImage = new(@"^\..+\.o[0-9]+_[0-9]+-[0-9a-f]{8}\.tmp(\.qcow2)?$", RegexOptions.CultureInvariant);
-    private static readonly Regex s_work = new("^" + WorkPrefix + @"o[0-9]+_[0-9]+-[0-9a-f]{8}$", RegexOptions.CultureInvariant);
-
-    /// <summary>
-    /// Removes what killed New-RawDiskImage runs left (their owner process no longer runs): hidden
-    /// temporary images and sidecars beside <paramref name="imagePath"/>, gi-image-* work
-    /// directories in /tmp, and staging trees of <paramref name="rootPath"/>.
-    /// </summary>
-    public static IReadOnlyList<string> RemoveLeftovers(string imagePath, string? rootPath, OperationContext ctx)
-    {
-        var removed = new List<string>();
-        if (Path.GetDirectoryName(Path.GetFullPath(imagePath)) is { } dir)
-        {
-            removed.AddRange(Leftovers.Sweep(dir, s_tempImage, ctx.Verbose));
-        }
-
-        removed.AddRange(Leftovers.Sweep(Path.GetTempPath(), s_work, ctx.Verbose));
-        if (!string.IsNullOrEmpty(rootPath))
-        {
-            removed.AddRange(Leftovers.SweepRoot(rootPath, ctx.Verbose));
-        }
-
-        return removed;
-    }
-
     /// <summary>Plans the image (nothing is written): checks the request, finds the kernel, measures the root.</summary>
     public static DiskImageLayout Plan(DiskImageRequest request, OperationContext ctx) => DiskLayoutPlanner.Plan(request, ctx);
 
@@ -97,7 +67,7 @@ public static class DiskImageBuilder
         var done = false;
         try
         {
-            RemoveLeftovers(req.ImagePath, req.RootPath, ws.Context);
+            ImageWorkspace.RemoveLeftovers(req.ImagePath, req.RootPath, ws.Context);
             ws.CreateSparseImage();
             ws.Step("Writing the partition table", 3);
             var table = PartitionTableWriter.Write(ws);
@@ -159,7 +129,7 @@ public static class DiskImageBuilder
         }
 
         ws.Step("Converting to qcow2", 75);
-        var qcow2 = ws.TempImage + ".qcow2";
+        var qcow2 = ws.TempQcow2;
         ws.AddTempFile(qcow2);
         var args = new List<string> { "convert", "-f", "raw", "-O", "qcow2" };
         if (req.Compress)

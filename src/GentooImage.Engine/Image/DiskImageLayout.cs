@@ -1,5 +1,6 @@
 using System.Text;
 using GentooImage.Engine.Model;
+using static GentooImage.Engine.Image.SizeText;
 
 namespace GentooImage.Engine.Image;
 
@@ -60,8 +61,8 @@ public sealed record DiskImageLayout
     public string Describe()
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"{Request.ImagePath}: {Request.Format}, {SizeBytes / 1048576} MiB ({PartitionTable}, {Request.Firmware})");
-        sb.AppendLine($"  root {Request.RootPath}: {UsedBytes / 1048576.0:0.#} MiB in {EntryCount} entries (needs at least {MinimumBytes / 1048576} MiB)");
+        sb.AppendLine($"{Request.ImagePath}: {Request.Format}, {SizeBytes / MiB} MiB ({PartitionTable}, {Request.Firmware})");
+        sb.AppendLine($"  root {Request.RootPath}: {UsedBytes / (double)MiB:0.#} MiB in {EntryCount} entries (needs at least {MinimumBytes / MiB} MiB)");
         foreach (var p in Partitions.OrderBy(p => p.StartSector))
         {
             sb.AppendLine("  " + p);

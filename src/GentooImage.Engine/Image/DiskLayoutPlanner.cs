@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
+using static GentooImage.Engine.Image.SizeText;
 
 namespace GentooImage.Engine.Image;
 
@@ -14,9 +15,6 @@ namespace GentooImage.Engine.Image;
 /// </summary>
 internal static class DiskLayoutPlanner
 {
-    private const long MiB = 1024 * 1024;
-    private const long SectorsPerMiB = MiB / 512;
-
     /// <summary>Plans the image (nothing is written): checks the request, finds the kernel, measures the root.</summary>
     public static DiskImageLayout Plan(DiskImageRequest request, OperationContext ctx)
     {
@@ -81,7 +79,7 @@ internal static class DiskLayoutPlanner
         var rootPartUuid = gpt ? Guid.NewGuid().ToString() : $"{diskId}-01";
         parts.Add(new ImagePartition { Number = 1, Role = "root", StartSector = next, SizeSectors = 0, Type = gpt ? DiskPartition.X86RootGuid : "83", PartUuid = rootPartUuid });
 
-        var lead = next * 512;
+        var lead = next * SectorSize;
         var minRootFs = (long)(scan.UsedBytes * 1.1) + (scan.Entries * 256) + (64 * MiB);
         var minimum = RoundUpMiB(lead + minRootFs + MiB);
         var size = request.Size is null

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using GentooImage.Engine.Platform;
+using static GentooImage.Engine.Image.SizeText;
 
 namespace GentooImage.Engine.Image;
 
@@ -12,7 +13,6 @@ namespace GentooImage.Engine.Image;
 /// </summary>
 internal sealed class RootFileSystemWriter
 {
-    private const long MiB = 1024 * 1024;
     private readonly ImageWorkspace _ws;
     private string? _staging;
 

@@ -72,7 +72,10 @@ public static class BuildRootStore
         return string.Equals(loaded.Path, full, StringComparison.Ordinal) ? loaded : Rebase(loaded, full);
     }
 
-    /// <summary>Writes the state file atomically (<see cref="AtomicFile"/>: temp file, fsync, rename).</summary>
+    /// <summary>
+    /// Writes the state file atomically (<see cref="AtomicFile"/>: temp file, fsync, rename), after
+    /// removing temporary state files that killed saves left.
+    /// </summary>
     public static void Save(BuildRoot root)
     {
         // Resolved inside the root, so a symlink the root (or a script run in it) planted under
@@ -80,7 +83,11 @@ public static class BuildRootStore
         // symlink at the target either.
         var dir = PathInRoot.Resolve(PathInRoot.RealPath(root.Path), Path.GetDirectoryName(StateFileInRoot)!, loopKind: ErrorKind.BuildRootStateInvalid);
         Directory.CreateDirectory(dir);
-        AtomicFile.Write(Path.Combine(dir, Path.GetFileName(StateFileInRoot)), s => JsonSerializer.Serialize(s, root, s_options));
+        var state = Path.Combine(dir, Path.GetFileName(StateFileInRoot));
+
+        // A save killed between its temporary file and the rename leaves that file here: the next save removes it.
+        AtomicFile.SweepBeside(state, verbose: null);
+        AtomicFile.Write(state, s => JsonSerializer.Serialize(s, root, s_options));
     }
 
     /// <summary>

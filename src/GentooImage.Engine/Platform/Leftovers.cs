@@ -16,10 +16,15 @@ public static class Leftovers
     /// <summary>Invoke-GentooChroot's script in the root's /var/tmp.</summary>
     public const string ChrootScriptPrefix = "gentooimage-";
 
-    private const string Tag = "o[0-9]+_[0-9]+-[0-9a-f]{8}";
+    private static readonly Regex s_staging = PatternFor(StagingPrefix);
+    private static readonly Regex s_chrootScript = PatternFor(ChrootScriptPrefix, ".sh");
 
-    private static readonly Regex s_staging = new("^" + Regex.Escape(StagingPrefix) + Tag + "$", RegexOptions.CultureInvariant);
-    private static readonly Regex s_chrootScript = new("^" + Regex.Escape(ChrootScriptPrefix) + Tag + @"\.sh$", RegexOptions.CultureInvariant);
+    /// <summary>
+    /// The names <see cref="OwnerTag.UniqueName"/> makes with <paramref name="prefix"/> and
+    /// <paramref name="suffix"/> (both taken literally): what <see cref="Sweep"/> is given.
+    /// </summary>
+    public static Regex PatternFor(string prefix, string suffix = "") =>
+        new("^" + Regex.Escape(prefix) + OwnerTag.Pattern + Regex.Escape(suffix) + "$", RegexOptions.CultureInvariant);
 
     /// <summary>
     /// Removes what killed runs left for one root: staging trees beside and inside it, and chroot

@@ -60,13 +60,16 @@ public sealed class StepRecorder
 
     /// <summary>
     /// Records <paramref name="error"/> as Failed or Cancelled (<see cref="OutcomeOf"/>) and saves the
-    /// state guarded. <paramref name="detail"/> defaults to the first line of the error's message.
+    /// state guarded. <paramref name="detail"/> defaults to <see cref="DetailOf"/>.
     /// </summary>
     public void Failed(Exception error, string? detail = null, IReadOnlyDictionary<string, string>? data = null)
     {
         ArgumentNullException.ThrowIfNull(error);
-        Finish(OutcomeOf(error, _cancellation), detail ?? FirstLine(error.Message), data);
+        Finish(OutcomeOf(error, _cancellation), detail ?? DetailOf(error), data);
     }
+
+    /// <summary>What History says of an error by default: the first line of its message (for callers that add to it).</summary>
+    public static string DetailOf(Exception error) => error.Message.Split('\n')[0];
 
     /// <summary>
     /// Records an outcome the caller decided (a step that completes but reports failure, e.g. a
@@ -107,6 +110,4 @@ public sealed class StepRecorder
             _warning?.Invoke($"Could not save the state of '{_root.Path}': {ex.Message}");
         }
     }
-
-    private static string FirstLine(string message) => message.Split('\n')[0];
 }

@@ -6,17 +6,20 @@ namespace GentooImage.Engine.Image;
 
 /// <summary>
 /// New-RawDiskImage's stage: writes a bootable disk image from a root directory without loop
-/// devices or mounts. The steps: plan (<see cref="DiskLayoutPlanner"/>), a sparse file, the
-/// partition table (<see cref="PartitionTableWriter"/>), the root file system
-/// (<see cref="RootFileSystemWriter"/>), the boot loaders chosen for the firmware
-/// (<see cref="BootLoader"/>), an optional qcow2 conversion, the checksum and Glance sidecars
-/// (<see cref="ImageSidecars"/>), and the rename into place; the step is recorded in the root's
-/// History (<see cref="StepRecorder"/>).
+/// devices or mounts. The steps: plan (<see cref="DiskImagePlanner"/>, which also chooses the boot
+/// loaders for the firmware), a sparse file, the partition table (<see cref="PartitionTableWriter"/>),
+/// the root file system (<see cref="RootFileSystemWriter"/>), the planned boot loaders
+/// (<see cref="DiskImageLayout.BootLoaders"/>, installed in disk order), an optional qcow2
+/// conversion, the checksum and Glance sidecars (<see cref="ImageSidecars"/>), and the rename into
+/// place; the step is recorded in the root's History (<see cref="StepRecorder"/>).
 /// </summary>
 public static class DiskImageBuilder
 {
+    /// <summary>The step's name in the root's History (and in the messages that need root).</summary>
+    public const string Step = "New-RawDiskImage";
+
     /// <summary>Plans the image (nothing is written): checks the request, finds the kernel, measures the root.</summary>
-    public static DiskImageLayout Plan(DiskImageRequest request, OperationContext ctx) => DiskLayoutPlanner.Plan(request, ctx);
+    public static DiskImageLayout Plan(DiskImageRequest request, OperationContext ctx) => DiskImagePlanner.Plan(request, ctx);
 
     /// <summary>Plans and builds in one call.</summary>
     public static DiskImage Build(DiskImageRequest request, OperationContext ctx, BuildRoot? buildRoot = null) =>
@@ -32,8 +35,8 @@ public static class DiskImageBuilder
 
     internal static DiskImage Build(DiskImageLayout layout, OperationContext ctx, BuildRoot? buildRoot, IProcessRunner runner)
     {
-        Privilege.RequireRoot("New-RawDiskImage", "the image keeps the root's owners and device nodes");
-        var step = StepRecorder.Start(buildRoot, "New-RawDiskImage", ctx.Cancellation, ctx.Warning);
+        Privilege.RequireRoot(Step, "the image keeps the root's owners and device nodes");
+        var history = StepRecorder.Start(buildRoot, Step, ctx.Cancellation, ctx.Warning);
         DiskImage image;
         try
         {
@@ -41,11 +44,11 @@ public static class DiskImageBuilder
         }
         catch (Exception ex)
         {
-            step.Failed(ex);
+            history.Failed(ex);
             throw;
         }
 
-        step.Succeeded(
+        history.Succeeded(
             $"{image.Path} ({image.VirtualSize / MiB} MiB, {image.PartitionTable}, {image.Firmware})",
             new Dictionary<string, string>
             {

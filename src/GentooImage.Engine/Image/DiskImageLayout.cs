@@ -6,7 +6,7 @@ namespace GentooImage.Engine.Image;
 
 /// <summary>
 /// The plan of a disk image: partitions, sizes, UUIDs, kernel and command line. Made by
-/// <see cref="DiskImageBuilder.Plan"/> (<see cref="DiskLayoutPlanner"/>) without writing anything
+/// <see cref="DiskImageBuilder.Plan"/> (<see cref="DiskImagePlanner"/>) without writing anything
 /// (this is what -WhatIf shows), then carried out by DiskImageBuilder.Build.
 /// </summary>
 public sealed record DiskImageLayout
@@ -57,7 +57,7 @@ public sealed record DiskImageLayout
 
     public ImagePartition? Esp => Partitions.SingleOrDefault(p => p.Role == "esp");
 
-    /// <summary>Several lines describing the layout (the -WhatIf text).</summary>
+    /// <summary>Several lines describing the layout (the -WhatIf text; -Firmware appears as a name only).</summary>
     public string Describe()
     {
         var sb = new StringBuilder();

@@ -13,7 +13,7 @@ namespace GentooImage.Engine.Image;
 /// partitions (boot loader partitions first, the root partition last so it can grow), the sizes,
 /// the UUIDs and the kernel command line.
 /// </summary>
-internal static class DiskLayoutPlanner
+internal static class DiskImagePlanner
 {
     /// <summary>Plans the image (nothing is written): checks the request, finds the kernel, measures the root.</summary>
     public static DiskImageLayout Plan(DiskImageRequest request, OperationContext ctx)
@@ -58,8 +58,8 @@ internal static class DiskLayoutPlanner
         ctx.Report(new ProgressReport("Planning the disk image", "Measuring " + root));
         var scan = RootTree.Scan(root, ctx);
 
-        // The one place the firmware is looked at: the boot loaders, in disk order. The default
-        // table is GPT when an EFI loader is among them (MBR for BIOS alone).
+        // -Firmware becomes boot loaders here, once (BootLoader.For), in disk order; the rest of the
+        // plan asks them. The default table is GPT when an EFI loader is among them (MBR for BIOS alone).
         var bootLoaders = BootLoader.For(request.Firmware);
         var table = request.PartitionTable ?? (bootLoaders.Any(l => l.WantsGpt) ? PartitionTableKind.Gpt : PartitionTableKind.Mbr);
         var gpt = table == PartitionTableKind.Gpt;

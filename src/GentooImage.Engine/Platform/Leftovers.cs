@@ -29,10 +29,11 @@ public static class Leftovers
     /// <summary>
     /// Removes what killed runs left for one root: staging trees beside and inside it, and chroot
     /// scripts in its /var/tmp. Used by New-RawDiskImage, Invoke-GentooChroot and Dismount-BuildFilesystems.
+    /// <paramref name="rootPath"/> is canonical (what BuildRootGuard.Demand returns); it is not resolved again.
     /// </summary>
     public static IReadOnlyList<string> SweepRoot(string rootPath, Action<string>? verbose)
     {
-        var root = PathInRoot.RealPath(rootPath).TrimEnd('/');
+        var root = rootPath.TrimEnd('/');
         var removed = new List<string>();
         if (root.Length == 0 || !Directory.Exists(root))
         {
@@ -123,7 +124,8 @@ public static class Leftovers
             return;
         }
 
-        var full = Path.GetFullPath(path);
+        // Canonical, as MountTable.Below wants: the directory swept may have been named through a symlink.
+        var full = PathInRoot.RealPath(path);
         if (MountTable.Below(MountTable.Read(), full).Count > 0)
         {
             throw new GentooImageException(ErrorKind.BuildRootBusy, $"Something is mounted at or below '{full}'; it was not removed.", full);

@@ -36,7 +36,7 @@ public static class DiskImageBuilder
     internal static DiskImage Build(DiskImageLayout layout, OperationContext ctx, BuildRoot? buildRoot, IProcessRunner runner)
     {
         Privilege.RequireRoot(Step, "the image keeps the root's owners and device nodes");
-        var history = StepRecorder.Start(buildRoot, Step, ctx.Cancellation, ctx.Warning);
+        var history = StepRecorder.Start(buildRoot, Step, ctx);
         DiskImage image;
         try
         {

@@ -37,6 +37,18 @@ public sealed class StepRecorder
 
     /// <summary>
     /// Starts recording <paramref name="step"/> (named as the cmdlet, e.g. "New-RawDiskImage") on
+    /// <paramref name="root"/> (null: record nothing) for the operation <paramref name="ctx"/>: a
+    /// failure while its token is cancelled counts as cancelled, and a state that cannot be saved
+    /// after a failure is reported on its warning stream.
+    /// </summary>
+    public static StepRecorder Start(BuildRoot? root, string step, OperationContext ctx)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        return new(root, step, ctx.Cancellation, ctx.Warning);
+    }
+
+    /// <summary>
+    /// Starts recording <paramref name="step"/> (named as the cmdlet, e.g. "New-RawDiskImage") on
     /// <paramref name="root"/> (null: record nothing). <paramref name="cancellation"/> is the
     /// operation's token: a failure while it is cancelled counts as cancelled.
     /// </summary>

@@ -39,7 +39,7 @@ public static class BuildFilesystems
     {
         Privilege.RequireRoot(MountStep, "mount(2) needs CAP_SYS_ADMIN");
         var rootPath = BuildRootGuard.Demand(root);
-        var history = StepRecorder.Start(root, MountStep, ctx.Cancellation, ctx.Warning);
+        var history = StepRecorder.Start(root, MountStep, ctx);
         var table = MountTable.Read();
         if (root.IsMounted && root.Mounts.Count > 0 && root.Mounts.All(m => table.Any(e => e.MountPoint == m.Target)))
         {
@@ -87,7 +87,7 @@ public static class BuildFilesystems
     {
         Privilege.RequireRoot(DismountStep, "umount2(2) needs CAP_SYS_ADMIN");
         var rootPath = BuildRootGuard.Demand(root);
-        var history = StepRecorder.Start(root, DismountStep, ctx.Cancellation, ctx.Warning);
+        var history = StepRecorder.Start(root, DismountStep, ctx);
         (int Removed, List<BusyProcess> Killed) done;
         try
         {

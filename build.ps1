@@ -21,7 +21,7 @@
                table check around the whole run, and one final line 'N passed, N failed'; exit code 1
                on any failure. Results in out/TestResults.
     Bench      Bootstrap + Build, then tools/bench/*.Bench.ps1 (module import time and each stage
-               against its standard tool).
+               against its standard tool); -BenchName Stage3 runs only tools/bench/Stage3.Bench.ps1.
     Demo       Bootstrap + Build, then the module's main job on an embedded default: a loopback
                mirror, the whole pipeline (examples/Build-OpenStackImage.ps1 -Offline), a boot in
                QEMU; prints the DiskImage and the boot result. Output in out/demo.
@@ -39,6 +39,9 @@
     Package: package the module already built in out/GentooImage instead of building it first.
 .PARAMETER PackageDirectory
     Package: where the .nupkg goes (default out/packages).
+.PARAMETER BenchName
+    Bench: only these benches, by name (Stage3 for tools/bench/Stage3.Bench.ps1; wildcards allowed).
+    An unknown name fails before anything is built.
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
     What .ci/run runs: bootstrap, build, every test; the last line is 'N passed, N failed'.
@@ -69,7 +72,9 @@ param(
 
     [switch] $NoBuild,
 
-    [string] $PackageDirectory
+    [string] $PackageDirectory,
+
+    [string[]] $BenchName
 )
 
 $ErrorActionPreference = 'Stop'
@@ -85,7 +90,7 @@ switch ($Task) {
     'Help' { New-MamlHelp }
     'Package' { Invoke-Package -Configuration $Configuration -NoBuild:$NoBuild -PackageDirectory $PackageDirectory }
     'Test' { Invoke-Test -Configuration $Configuration -PesterPath $PesterPath -XunitFilter $XunitFilter }
-    'Bench' { Invoke-Bench -Configuration $Configuration }
+    'Bench' { Invoke-Bench -Configuration $Configuration -BenchName $BenchName }
     'Demo' { Invoke-Demo -Configuration $Configuration }
     'Clean' { Invoke-Clean }
 }

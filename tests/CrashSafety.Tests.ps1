@@ -144,6 +144,34 @@ Describe 'Signals during New-Stage3Root extraction' {
         Remove-Item $root -Recurse -Force
     }
 
+    It 'SIGKILL during -Force leaves the old root Ready as it was; the next run removes the hidden staging directory' {
+        # -Force extracts into a hidden staging directory and touches the old root only once the
+        # new stage3 is extracted (and verified): a kill before that leaves the old root usable.
+        $root = Join-Path $Dir 'x-KILL-force'
+        New-Stage3Root -Path $root -Stage3 $Tarball -Verification None -WarningAction SilentlyContinue | Out-Null
+        Set-Content (Join-Path $root 'old-content') 'x'
+        $child = Start-ChildPwsh $Dir "New-Stage3Root -Path '$root' -Stage3 '$Tarball' -Verification None -Force"
+        Wait-Until { Test-Running "^\S*tar .*--directory $([regex]::Escape($root))" } -What 'tar extracting'
+        Start-Sleep -Milliseconds 1500   # well into the 1 GiB file
+        $r = Stop-Child $child 'KILL'
+        $r.ExitCode | Should -Be 137
+        Assert-NothingRuns @($root, $Tarball)
+
+        (Get-BuildRoot $root).State | Should -Be 'Ready'
+        Test-Path (Join-Path $root 'old-content') | Should -BeTrue
+        $staging = @(Get-ChildItem -Force $root | Where-Object Name -like '.gentooimage-stage-*')
+        $staging.Count | Should -Be 1
+        ([int][IO.File]::GetUnixFileMode($staging[0].FullName) -band 0x3F) | Should -Be 0 -Because 'nobody else may reach the unverified tree'
+
+        $verbose = New-Stage3Root -Path $root -Stage3 $Tarball -Verification None -Force -Verbose -WarningAction SilentlyContinue 4>&1 |
+            Where-Object { $_ -is [Management.Automation.VerboseRecord] } | ForEach-Object Message
+        $verbose | Should -Contain "Removed '$($staging[0].FullName)', left by process $($child.Process.Id) which no longer runs (a killed or crashed earlier run)."
+        @(Get-ChildItem -Force $root | Where-Object Name -like '.gentooimage-stage-*').Count | Should -Be 0
+        Test-Path (Join-Path $root 'old-content') | Should -BeFalse
+        (Get-BuildRoot $root).State | Should -Be 'Ready'
+        Remove-Item $root -Recurse -Force
+    }
+
     It 'the next run removes temporary directories a killed run left in /tmp, and only those' {
         # What a killed run leaves: gi-gpg-/gi-ptr- directories owned by a process that is gone.
         $dead = Start-Process sleep 30 -PassThru

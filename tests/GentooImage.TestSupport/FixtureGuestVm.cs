@@ -37,6 +37,30 @@ public sealed class FixtureGuestVm : IDisposable
     /// <summary>Seconds from QEMU's start to the first successful SSH login, once <see cref="WaitForSsh"/> succeeded.</summary>
     public double? SecondsToSsh { get; private set; }
 
+    /// <summary>
+    /// CPU seconds QEMU (all its threads) had used at the first successful SSH login: under TCG the
+    /// guest runs on one host thread, so this is about the time the boot takes on an idle core,
+    /// whatever else shares the machine.
+    /// </summary>
+    public double? CpuSecondsToSsh { get; private set; }
+
+    /// <summary>CPU seconds QEMU has used so far (utime + stime from /proc/&lt;pid&gt;/stat).</summary>
+    public double CpuSeconds()
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{_qemu.Id}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // Fields 14 and 15 of stat(5), counted from the state (field 3) here.
+            var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            return ticks / 100.0;
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
+    }
+
     /// <summary>A new ed25519 key pair (no passphrase) at <paramref name="path"/>; returns the public key line.</summary>
     public static string NewKey(string path)
     {
@@ -48,9 +72,11 @@ public sealed class FixtureGuestVm : IDisposable
     public static FixtureGuestVm Start(string image, string configDriveIso, string serialLog, string keyPath, int memoryMB = 1024, string? guestAddress = null)
     {
         var port = FreePort();
-        var psi = new ProcessStartInfo("qemu-system-x86_64") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        // setpriv --pdeathsig KILL execs QEMU (same pid): it dies with the test's pwsh, even after SIGKILL.
+        var psi = new ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         var args = new List<string>
         {
+            "--pdeathsig", "KILL", "--", "qemu-system-x86_64",
             "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", memoryMB.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-nodefaults", "-display", "none", "-monitor", "none", "-no-reboot", "-snapshot",
             "-serial", "file:" + serialLog,
@@ -71,16 +97,17 @@ public sealed class FixtureGuestVm : IDisposable
         return new FixtureGuestVm(p, port, serialLog, keyPath);
     }
 
-    /// <summary>Waits until <paramref name="user"/> can log in with the key; false when the time runs out or QEMU exits.</summary>
+    /// <summary>Waits until <paramref name="user"/> can log in with the key; false when the time runs out, QEMU exits or the kernel panicked.</summary>
     public bool WaitForSsh(string user, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline && !_qemu.HasExited)
+        while (DateTime.UtcNow < deadline && !_qemu.HasExited && !Panicked())
         {
             var r = Ssh(user, "true", TimeSpan.FromSeconds(30));
             if (r.ExitCode == 0)
             {
                 SecondsToSsh = _since.Elapsed.TotalSeconds;
+                CpuSecondsToSsh = CpuSeconds();
                 return true;
             }
 
@@ -88,6 +115,21 @@ public sealed class FixtureGuestVm : IDisposable
         }
 
         return false;
+    }
+
+    /// <summary>True once the serial log shows a kernel panic (the guest then hangs until the timeout: nothing reboots it).</summary>
+    public bool Panicked()
+    {
+        try
+        {
+            using var stream = new FileStream(SerialLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd().Contains("Kernel panic - not syncing", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Runs <paramref name="command"/> in the guest as <paramref name="user"/> over SSH with the key only.</summary>

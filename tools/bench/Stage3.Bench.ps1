@@ -2,13 +2,20 @@
 # New-Stage3Root (with Full verification: gpg signature of the DIGESTS, SHA512 + BLAKE2B, guarded
 # extraction) against the handbook's `tar xpf stage3.tar.xz --xattrs-include='*.*' --numeric-owner`
 # on the same generated stage3-sized archive, in the same run. Prints both times and the ratio.
-# Needs root. Everything lives under one gi-bench-* temp dir that is deleted at the end.
+# Also times the parts alone on the same archive (hashes, xz on one thread and on all cores, xz -T0
+# piped into tar, the guarded extraction without hashes), to show where New-Stage3Root's time goes.
+# Needs root. Everything lives under one gi-bench-* temp dir that is deleted at the end, unless
+# -WorkDirectory is given: then the generated archive is kept there and reused by the next run.
 param(
     [Parameter(Mandatory)] [string] $ModuleManifest,
     # Incompressible data (like binaries) and compressible data (like text, headers, scripts), in MB.
     [int] $RandomMB = 300,
     [int] $CompressibleMB = 1000,
-    [int] $Rounds = 2
+    [int] $Rounds = 2,
+    # Skip timing the parts alone.
+    [switch] $NoBreakdown,
+    # Keep the generated archive here and reuse it (it takes minutes to make); the roots are still removed.
+    [string] $WorkDirectory
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $ModuleManifest -Force
@@ -64,22 +71,32 @@ public static class GiBenchTree
 }
 '@
 
-$dir = Join-Path ([IO.Path]::GetTempPath()) ('gi-bench-' + [Guid]::NewGuid().ToString('N').Substring(0, 8))
+$keep = [bool]$WorkDirectory
+$dir = if ($keep) { [IO.Path]::GetFullPath($WorkDirectory) } else { Join-Path ([IO.Path]::GetTempPath()) ('gi-bench-' + [Guid]::NewGuid().ToString('N').Substring(0, 8)) }
 $mirror = $null
 try {
-    New-Item -ItemType Directory $dir | Out-Null
-    $src = Join-Path $dir 'src'
-    [GentooImage.TestSupport.FixtureRoot]::Create($src) | Out-Null      # owners, xattrs, devices, links
-    $files = [GiBenchTree]::Write($src, $RandomMB, $CompressibleMB)
+    New-Item -ItemType Directory $dir -Force | Out-Null
     $tarXz = Join-Path $dir 'stage3-amd64-openrc-20260811T083102Z.tar.xz'
-    Write-Host "Packing $files files with GNU tar + multi-block xz -T2..."
-    $packTime = Measure-Command {
-        & tar --create --file $tarXz.Substring(0, $tarXz.Length - 3) --xattrs --xattrs-include='*.*' --numeric-owner --directory $src .
-        if ($LASTEXITCODE) { throw 'tar failed' }
-        & xz -T2 --block-size=16MiB -0 --force $tarXz.Substring(0, $tarXz.Length - 3)
-        if ($LASTEXITCODE) { throw 'xz failed' }
+    $filesPath = Join-Path $dir 'files.txt'
+    $packTime = [timespan]::Zero
+    if ($keep -and (Test-Path $tarXz) -and (Test-Path $filesPath)) {
+        $files = [long](Get-Content $filesPath)
+        Write-Host "Reusing $tarXz ($files files)."
     }
-    & rm -rf --one-file-system -- $src
+    else {
+        $src = Join-Path $dir 'src'
+        [GentooImage.TestSupport.FixtureRoot]::Create($src) | Out-Null      # owners, xattrs, devices, links
+        $files = [GiBenchTree]::Write($src, $RandomMB, $CompressibleMB)
+        Write-Host "Packing $files files with GNU tar + multi-block xz -T2..."
+        $packTime = Measure-Command {
+            & tar --create --file $tarXz.Substring(0, $tarXz.Length - 3) --xattrs --xattrs-include='*.*' --numeric-owner --directory $src .
+            if ($LASTEXITCODE) { throw 'tar failed' }
+            & xz -T2 --block-size=16MiB -0 --force $tarXz.Substring(0, $tarXz.Length - 3)
+            if ($LASTEXITCODE) { throw 'xz failed' }
+        }
+        & rm -rf --one-file-system -- $src
+        Set-Content $filesPath $files
+    }
     $mirror = [GentooImage.TestSupport.FixtureMirror]::Create()         # a throw-away signing key
     $mirror.SignBeside($tarXz, $mirror.Trusted)
     $uncompressed = ((& xz --robot --list $tarXz | Select-String '^totals') -split "`t")[4]
@@ -106,6 +123,28 @@ try {
             & rm -rf --one-file-system -- $root
         }
     }
+    $parts = [ordered]@{}
+    if (-not $NoBreakdown) {
+        # Each part alone, once, on the same archive (file in the page cache, as in the rounds).
+        $time = { param($block) & sync; [math]::Round((Measure-Command $block).TotalSeconds, 2) }
+        $none = [GentooImage.Engine.Platform.OperationContext]::None
+        $parts['SHA512 + BLAKE2B as New-Stage3Root hashes (in-process SHA512, b2sum beside it)'] = & $time {
+            [GentooImage.Engine.Stage3.FileDigests]::ComputeAsync($tarXz, $true, $none, $null).GetAwaiter().GetResult() | Out-Null }
+        $parts['sha512sum'] = & $time { & sha512sum -- $tarXz | Out-Null }
+        $parts['b2sum'] = & $time { & b2sum -- $tarXz | Out-Null }
+        $parts['xz -t (decompress only), 1 thread, as tar xpf runs it'] = & $time { & xz -t -T1 -- $tarXz; if ($LASTEXITCODE) { throw 'xz -t failed' } }
+        $parts['xz -t -T0 (decompress only), all cores'] = & $time { & xz -t -T0 -- $tarXz; if ($LASTEXITCODE) { throw 'xz -t failed' } }
+        $root = Join-Path $dir 'root-parts'
+        New-Item -ItemType Directory $root | Out-Null
+        $parts["tar xpf -I 'xz -T0' (no guard, no hashes)"] = & $time {
+            & tar --use-compress-program='xz -T0' -xpf $tarXz --xattrs-include='*.*' --numeric-owner -C $root; if ($LASTEXITCODE) { throw 'tar failed' } }
+        & rm -rf --one-file-system -- $root
+        New-Item -ItemType Directory $root | Out-Null
+        $parts['xz -T0 | header guard | tar (Stage3Extractor, no hashes)'] = & $time {
+            [GentooImage.Engine.Stage3.Stage3Extractor]::new($null).ExtractAsync($tarXz, $root, $none).GetAwaiter().GetResult() | Out-Null }
+        & rm -rf --one-file-system -- $root
+    }
+
     $o = ($ours | Sort-Object)[0]; $h = ($theirs | Sort-Object)[0]
     [pscustomobject]@{
         Bench                 = 'New-Stage3Root vs tar xpf --xattrs-include=*.* --numeric-owner'
@@ -119,10 +158,17 @@ try {
         AllNewStage3Root      = ($ours | ForEach-Object { [math]::Round($_, 2) }) -join ', '
         AllTar                = ($theirs | ForEach-Object { [math]::Round($_, 2) }) -join ', '
         Ratio                 = [math]::Round($o / $h, 3)
+        InverseRatio          = [math]::Round($h / $o, 3)
+        Load                  = (Get-Content /proc/loadavg) -replace ' \S+ \S+$', ''
         Note                  = 'best of rounds; New-Stage3Root includes gpg, SHA512, BLAKE2B and the header checks'
     } | Format-List | Out-String | Write-Host
+    if ($parts.Count) {
+        Write-Host 'Where the time goes (seconds, each part alone on the same archive, same run):'
+        $parts.GetEnumerator() | ForEach-Object { [pscustomobject]@{ Part = $_.Key; Seconds = $_.Value } } | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+    }
 }
 finally {
     if ($mirror) { $mirror.Dispose() }
-    if (Test-Path $dir) { & rm -rf --one-file-system -- $dir }
+    if ($keep) { Get-ChildItem $dir -Filter 'root-*' -Directory | ForEach-Object { & rm -rf --one-file-system -- $_.FullName } }
+    elseif (Test-Path $dir) { & rm -rf --one-file-system -- $dir }
 }

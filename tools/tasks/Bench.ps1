@@ -2,10 +2,17 @@
 # stage against its standard tool on the same input in one run (README, "Benchmarks").
 
 function Invoke-Bench {
-    param([Parameter(Mandatory)] [string] $Configuration)
+    param([Parameter(Mandatory)] [string] $Configuration, [string[]] $BenchName)
+    $benches = @(Get-ChildItem (Join-Path $Repo 'tools/bench') -Filter '*.Bench.ps1' | Sort-Object Name)
+    if ($BenchName) {
+        $all = $benches
+        $benches = @($all | Where-Object { $n = $_.Name -replace '\.Bench\.ps1$', ''; $BenchName | Where-Object { $n -like $_ } })
+        if (-not $benches) {
+            throw "No bench named $($BenchName -join ', ') in tools/bench (names: $(($all.Name -replace '\.Bench\.ps1$', '') -join ', '))."
+        }
+    }
     Invoke-Bootstrap
     Invoke-Build -Configuration $Configuration
-    $benches = Get-ChildItem (Join-Path $Repo 'tools/bench') -Filter '*.Bench.ps1' | Sort-Object Name
     $failedBenches = 0
     foreach ($b in $benches) {
         Write-Step "Bench: $($b.BaseName)"

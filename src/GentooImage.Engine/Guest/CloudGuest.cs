@@ -17,7 +17,7 @@ public static class CloudGuest
 
     /// <summary>The init system of the root at <paramref name="rootPath"/>, with the reason.</summary>
     public static InitSystem DetectInitSystem(string rootPath, out string reason) =>
-        GuestPlanner.Detect(new GuestRootFs(rootPath), out reason);
+        InitSystemDetector.Detect(new GuestRootFs(PathInRoot.RealPath(rootPath)), out reason);
 
     /// <summary>Works out the changes; touches nothing. Warnings (e.g. -RootPassword Empty) go to <paramref name="ctx"/>.</summary>
     public static GuestPlan Plan(BuildRoot root, GuestOptions options, OperationContext ctx)

@@ -48,7 +48,7 @@ internal static class GuestApplier
                 var logs = fs.Resolve(change.Path!);
                 if (Directory.Exists(logs))
                 {
-                    foreach (var file in GuestPlanner.EnumerateLogFiles(logs).ToList())
+                    foreach (var file in HygienePlanner.EnumerateLogFiles(logs).ToList())
                     {
                         if (IsRotated(file.Name))
                         {

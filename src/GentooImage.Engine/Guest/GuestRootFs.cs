@@ -10,6 +10,7 @@ namespace GentooImage.Engine.Guest;
 /// </summary>
 internal sealed class GuestRootFs
 {
+    /// <param name="root">The canonical host path of the root (symlinks resolved), as <see cref="PathInRoot.Resolve"/> requires.</param>
     public GuestRootFs(string root)
     {
         Root = root.TrimEnd('/');

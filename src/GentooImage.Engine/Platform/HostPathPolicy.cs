@@ -18,6 +18,10 @@ namespace GentooImage.Engine.Platform;
 /// <item>Never a directory that is the same directory as one of the above reached another way
 /// (a bind mount of <c>/</c> or <c>/etc</c>).</item>
 /// </list>
+/// The checks that need more than the path live beside it: <see cref="DataDiskMounts"/> (a data
+/// disk below /var or /usr), <see cref="SystemDirectoryAliases"/> (a system directory reached through
+/// a bind mount), <see cref="NestedBuildRoots"/> (roots below a proposed root) and
+/// <see cref="KernelConfigContent"/> (a file's content is a .config).
 /// </remarks>
 public static class HostPathPolicy
 {
@@ -45,16 +49,6 @@ public static class HostPathPolicy
     /// <summary>In or below these a log file may be written.</summary>
     private static readonly string[] s_logDirectories = { "/var/tmp", "/var/log" };
 
-    /// <summary>System directories below which a separately mounted data file system is allowed.</summary>
-    private static readonly string[] s_dataMountParents = { "/var", "/usr" };
-
-    /// <summary>File systems that are the kernel's or the system's, never a data disk.</summary>
-    private static readonly HashSet<string> s_systemFsTypes = new(StringComparer.Ordinal)
-    {
-        "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs", "tracefs", "bpf", "pstore",
-        "efivarfs", "mqueue", "hugetlbfs", "configfs", "fusectl", "binfmt_misc", "autofs", "nsfs", "rpc_pipefs", "selinuxfs",
-    };
-
     /// <summary>
     /// Checks a build root directory (existing or to be created). Returns its canonical path.
     /// Also refuses a directory above another build root (given by <paramref name="isBuildRoot"/>,
@@ -64,10 +58,10 @@ public static class HostPathPolicy
     {
         var canonical = Canonical(path, parameterName, ErrorKind.UnsafeRootPath);
         var mounts = MountTable.Read();
-        var why = WhyUnsafe(canonical, HostPathUse.BuildRoot, mounts) ?? WhyAlias(canonical) ?? WhyHome(canonical);
+        var why = WhyUnsafe(canonical, HostPathUse.BuildRoot, mounts) ?? SystemDirectoryAliases.WhyAlias(canonical) ?? WhyHome(canonical);
         if (why is null && isBuildRoot is not null)
         {
-            var other = FindBuildRootBelow(canonical, mounts, isBuildRoot);
+            var other = NestedBuildRoots.FindBelow(canonical, mounts, isBuildRoot);
             if (other is not null)
             {
                 why = $"it holds another build root, '{other}'";
@@ -90,7 +84,7 @@ public static class HostPathPolicy
     public static string CheckCacheDirectory(string path, string parameterName)
     {
         var canonical = Canonical(path, parameterName, ErrorKind.UnsafeCachePath);
-        var why = WhyUnsafe(canonical, HostPathUse.Cache, MountTable.Read()) ?? WhyAlias(canonical);
+        var why = WhyUnsafe(canonical, HostPathUse.Cache, MountTable.Read()) ?? SystemDirectoryAliases.WhyAlias(canonical);
         if (why is null && File.Exists(canonical))
         {
             why = "it is a file, not a directory";
@@ -126,7 +120,7 @@ public static class HostPathPolicy
         }
         else
         {
-            why = WhyUnsafe(dir, use, MountTable.Read()) is { } d ? $"its directory '{dir}' is unsafe: {d}" : WhyAlias(dir);
+            why = WhyUnsafe(dir, use, MountTable.Read()) is { } d ? $"its directory '{dir}' is unsafe: {d}" : SystemDirectoryAliases.WhyAlias(dir);
         }
 
         if (why is null && kind is not null && !mayReplace)
@@ -170,7 +164,7 @@ public static class HostPathPolicy
 
         if (why is null && kind is not null)
         {
-            why = WhyNotKernelConfig(canonical);
+            why = KernelConfigContent.WhyNot(canonical);
         }
         if (why is not null)
         {
@@ -236,7 +230,7 @@ public static class HostPathPolicy
             return null;
         }
 
-        if (DataMountHolding(canonical, mounts) is not null)
+        if (DataDiskMounts.Holding(canonical, mounts) is not null)
         {
             return null;
         }
@@ -246,143 +240,12 @@ public static class HostPathPolicy
             : $"it is inside '{system}', where the running system lives";
     }
 
-    /// <summary>The mount point of a data file system (not a system one) below /var or /usr that holds <paramref name="canonical"/>, or null.</summary>
-    private static string? DataMountHolding(string canonical, IReadOnlyList<MountEntry> mounts)
-    {
-        // The deepest mount that holds the path decides.
-        var holder = mounts
-            .Where(m => IsAtOrBelow(canonical, m.MountPoint))
-            .OrderByDescending(m => m.MountPoint.Length)
-            .FirstOrDefault();
-        if (holder is null || !s_dataMountParents.Any(p => IsBelow(holder.MountPoint, p)))
-        {
-            return null;
-        }
-
-        if (s_systemFsTypes.Contains(holder.FileSystemType))
-        {
-            return null;
-        }
-
-        // A bind of a system file system (same device as /, /usr or /var) is not a data disk.
-        var systemDevices = mounts
-            .Where(m => m.MountPoint == "/" || SystemDirectories.Contains(m.MountPoint, StringComparer.Ordinal))
-            .Select(m => m.Device)
-            .ToHashSet(StringComparer.Ordinal);
-        return systemDevices.Contains(holder.Device) ? null : holder.MountPoint;
-    }
-
-    /// <summary>
-    /// Refuses a path that is (or lies below) the host's <c>/</c> or a system directory reached
-    /// another way, e.g. through a bind mount: compared by device and inode.
-    /// </summary>
-    private static string? WhyAlias(string canonical)
-    {
-        var identities = new Dictionary<(ulong, ulong), string>();
-        foreach (var s in SystemDirectories.Append("/"))
-        {
-            if (FileIdentity.Of(s) is { } id)
-            {
-                identities.TryAdd(id, s);
-            }
-        }
-
-        for (var p = canonical; p is not null; p = System.IO.Path.GetDirectoryName(p))
-        {
-            if (p == "/")
-            {
-                break;
-            }
-
-            if (FileIdentity.Of(p) is { } id && identities.TryGetValue(id, out var same) && same != p)
-            {
-                return $"'{p}' is the host's '{same}' reached another way (a bind mount)";
-            }
-        }
-
-        return null;
-    }
-
     /// <summary>The user's home directory itself is never a build root (below it is fine).</summary>
     private static string? WhyHome(string canonical)
     {
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         return home.Length > 1 && PathInRoot.RealPath(home).TrimEnd('/') == canonical ? "it is your home directory" : null;
     }
-
-    /// <summary>Another build root below <paramref name="canonical"/> (among the mounts below it, and three levels down), or null.</summary>
-    private static string? FindBuildRootBelow(string canonical, IReadOnlyList<MountEntry> mounts, Func<string, bool> isBuildRoot)
-    {
-        if (!Directory.Exists(canonical))
-        {
-            return null;
-        }
-
-        var prefix = canonical.TrimEnd('/') + "/";
-        var mountPoints = mounts.Select(m => m.MountPoint).Where(m => m.StartsWith(prefix, StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
-
-        // Mounts of other sessions: a directory between the candidate and a mount that is a root.
-        foreach (var m in mountPoints)
-        {
-            for (var d = System.IO.Path.GetDirectoryName(m); d is not null && d.Length > canonical.Length; d = System.IO.Path.GetDirectoryName(d))
-            {
-                if (isBuildRoot(d))
-                {
-                    return d;
-                }
-            }
-        }
-
-        // Roots at rest, a few levels down (not through symlinks or into mounts). A build root
-        // itself is not searched: the danger is a parent directory of roots, which is none.
-        if (isBuildRoot(canonical))
-        {
-            return null;
-        }
-
-        var visited = 0;
-        var level = new List<string> { canonical };
-        for (var depth = 1; depth <= 3 && level.Count > 0; depth++)
-        {
-            var next = new List<string>();
-            foreach (var dir in level)
-            {
-                IEnumerable<DirectoryInfo> children;
-                try
-                {
-                    children = new DirectoryInfo(dir).EnumerateDirectories().ToList();
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    continue;
-                }
-
-                foreach (var child in children)
-                {
-                    if (child.LinkTarget is not null || mountPoints.Contains(child.FullName) || ++visited > 20000)
-                    {
-                        continue;
-                    }
-
-                    if (MayBeRoot(child.FullName) && isBuildRoot(child.FullName))
-                    {
-                        return child.FullName;
-                    }
-
-                    next.Add(child.FullName);
-                }
-            }
-
-            level = next;
-        }
-
-        return null;
-    }
-
-    /// <summary>A cheap first look (lstat only) before the in-root evidence check.</summary>
-    private static bool MayBeRoot(string dir) =>
-        new[] { "etc/gentoo-release", "etc/os-release", "usr/lib/os-release", "var/lib/gentooimage/state.json" }
-            .Any(f => FileIdentity.TypeOf(System.IO.Path.Join(dir, f), follow: false) != 0);
 
     /// <summary>Refuses control characters (newline, tab, escape ...) in a value that ends up in a generated file.</summary>
     public static void CheckText(string? value, string parameterName)
@@ -415,45 +278,6 @@ public static class HostPathPolicy
         _ => "not a regular file",
     };
 
-    private static string? WhyNotKernelConfig(string path)
-    {
-        var symbols = 0;
-        try
-        {
-            using var reader = new StreamReader(path);
-            var lineNo = 0;
-            while (reader.ReadLine() is { } line)
-            {
-                lineNo++;
-                var t = line.Trim();
-                if (t.Length == 0 || (t.StartsWith('#') && !t.StartsWith("# CONFIG_", StringComparison.Ordinal)))
-                {
-                    continue;
-                }
-
-                if (System.Text.RegularExpressions.Regex.IsMatch(t, @"^(CONFIG_[A-Za-z0-9_]+=.*|# CONFIG_[A-Za-z0-9_]+ is not set)$"))
-                {
-                    symbols++;
-                    continue;
-                }
-
-                return $"line {lineNo} is not a CONFIG_ setting ('{Clip(line)}')";
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return $"it cannot be read ({ex.Message})";
-        }
-
-        return symbols == 0 ? "it holds no CONFIG_ setting" : null;
-    }
-
-    private static string Clip(string s)
-    {
-        var clean = new string(s.Select(c => char.IsControl(c) ? '?' : c).ToArray());
-        return clean.Length > 40 ? clean[..40] + "..." : clean;
-    }
-
     private static string Canonical(string path, string parameterName, ErrorKind kind)
     {
         if (string.IsNullOrEmpty(path) || !System.IO.Path.IsPathRooted(path))
@@ -470,9 +294,9 @@ public static class HostPathPolicy
             ? $"-{parameterName} '{canonical}'"
             : $"-{parameterName} '{given}' (which is '{canonical}')";
 
-    private static bool IsAtOrBelow(string path, string dir) =>
+    internal static bool IsAtOrBelow(string path, string dir) =>
         dir == "/" || path == dir || path.StartsWith(dir + "/", StringComparison.Ordinal);
 
-    private static bool IsBelow(string path, string dir) =>
+    internal static bool IsBelow(string path, string dir) =>
         path.StartsWith(dir.TrimEnd('/') + "/", StringComparison.Ordinal) && path.Length > dir.Length + 1;
 }

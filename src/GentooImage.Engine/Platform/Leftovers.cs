@@ -10,7 +10,10 @@ namespace GentooImage.Engine.Platform;
 /// </summary>
 public static class Leftovers
 {
-    /// <summary>New-RawDiskImage's hard-link staging tree, beside the root (or inside it).</summary>
+    /// <summary>
+    /// Staging trees: New-RawDiskImage's hard-link tree, beside the root (or inside it), and
+    /// New-Stage3Root's hidden extraction directory inside the root.
+    /// </summary>
     public const string StagingPrefix = ".gentooimage-stage-";
 
     /// <summary>Invoke-GentooChroot's script in the root's /var/tmp.</summary>

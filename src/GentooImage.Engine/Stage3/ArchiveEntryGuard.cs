@@ -24,6 +24,9 @@ public sealed class ArchiveEntryGuard
 
     public long Count { get; private set; }
 
+    /// <summary>True once the archive's entry for the root itself ("./") was accepted.</summary>
+    public bool HasRootEntry { get; private set; }
+
     /// <summary>Checks one entry; throws <see cref="ErrorKind.UnsafeArchiveEntry"/> naming it when it is unsafe.</summary>
     public void Check(TarEntry entry)
     {
@@ -99,6 +102,7 @@ public sealed class ArchiveEntryGuard
         }
 
         _seen.Add(name);
+        HasRootEntry |= name.Length == 0;
         Count++;
     }
 

@@ -25,12 +25,16 @@ public sealed class Stage3Extractor
     public static IReadOnlyList<string> TarArguments(string root) =>
         new[] { "--extract", "--file=-", "--preserve-permissions", "--xattrs", "--xattrs-include=*.*", "--numeric-owner", "--directory", root };
 
-    /// <summary>Extracts <paramref name="archive"/> into the existing directory <paramref name="root"/>; returns the number of entries.</summary>
-    public async Task<long> ExtractAsync(string archive, string root, OperationContext ctx)
+    /// <summary>
+    /// Extracts <paramref name="archive"/> into the existing directory <paramref name="root"/>; returns
+    /// the number of entries. <paramref name="guard"/> (default: a new one) is the header check, so
+    /// the caller can ask it afterwards what it saw.
+    /// </summary>
+    public async Task<long> ExtractAsync(string archive, string root, OperationContext ctx, ArchiveEntryGuard? guard = null)
     {
         RequireXz(archive);
         var total = await UncompressedSizeAsync(archive, ctx).ConfigureAwait(false);
-        var guard = new ArchiveEntryGuard();
+        guard ??= new ArchiveEntryGuard();
         var tarErrors = new ConcurrentQueue<string>();
         var tarSpec = new ProcessSpec("tar", TarArguments(root))
         {
@@ -106,7 +110,7 @@ public sealed class Stage3Extractor
     }
 
     /// <summary>Uncompressed size from the xz index (cheap: the index sits at the end), or -1.</summary>
-    private async Task<long> UncompressedSizeAsync(string archive, OperationContext ctx)
+    internal async Task<long> UncompressedSizeAsync(string archive, OperationContext ctx)
     {
         try
         {

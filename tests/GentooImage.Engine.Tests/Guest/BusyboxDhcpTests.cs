@@ -55,7 +55,7 @@ public sealed class BusyboxDhcpTests : IDisposable
             })!;
 
             var r = await ProcessRunner.Instance.RunAsync(new ProcessSpec("nsenter", "--net=/proc/" + cPid + "/ns/net", "chroot", root,
-                "/bin/udhcpc", "-q", "-n", "-t", "10", "-T", "1", "-i", cIf, "-s", GuestPlanner.UdhcpcScript)
+                "/bin/udhcpc", "-q", "-n", "-t", "10", "-T", "1", "-i", cIf, "-s", NetworkPlanner.UdhcpcScript)
             { Timeout = TimeSpan.FromSeconds(60) });
             Assert.True(r.Succeeded, r.StandardOutput + r.StandardError);
 

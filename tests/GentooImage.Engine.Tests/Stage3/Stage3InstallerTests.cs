@@ -149,6 +149,77 @@ public sealed class Stage3InstallerTests : IClassFixture<MirrorFixture>, IDispos
     }
 
     [Fact]
+    public async Task WhileTarRunsTheRootHoldsOnlyTheIncompleteMarkerAndTheHiddenStaging()
+    {
+        // The tarball is hashed while tar extracts into a 0700 staging directory inside the root;
+        // only the verified tree is moved into the root, and the staging directory is gone after.
+        var seen = new List<string[]>();
+        var progress = new SyncProgress(p =>
+        {
+            if (p.Activity == "Extracting stage3" && !p.Completed && Directory.Exists(RootPath))
+            {
+                lock (seen)
+                {
+                    seen.Add(Directory.GetFileSystemEntries(RootPath).Select(e => Path.GetFileName(e)!).Order(StringComparer.Ordinal).ToArray());
+                }
+            }
+        });
+        await Install(Request() with { Stage3 = _m.TarballPath }, Ctx(progress: progress));
+        Assert.NotEmpty(seen);
+        Assert.All(seen, names =>
+        {
+            Assert.Equal(2, names.Length);
+            Assert.StartsWith(Leftovers.StagingPrefix, names[0], StringComparison.Ordinal);
+            Assert.Equal("var", names[1]);
+        });
+        Assert.True(File.Exists(Path.Combine(RootPath, "etc/portage/make.conf")));
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(RootPath), e => Path.GetFileName(e).StartsWith(Leftovers.StagingPrefix, StringComparison.Ordinal));
+        Assert.Equal(BuildRootState.Ready, BuildRootStore.Load(RootPath).State);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task WithForceARejectedOrBrokenStage3LeavesTheOldRootAsItWas(bool broken)
+    {
+        // -Force removes the old content only once the new stage3 is verified and extracted: a
+        // tampered tarball (hash mismatch) or a broken one (xz fails half-way, no verification)
+        // leaves the old root, its state included, and no staging directory.
+        await Install(Request());
+        File.WriteAllText(Path.Combine(RootPath, "old-content"), "x");
+        var before = Directory.GetFileSystemEntries(RootPath).Order(StringComparer.Ordinal).ToArray();
+        if (broken)
+        {
+            var half = Path.Combine(_dir, _m.TarballName);
+            File.WriteAllBytes(half, File.ReadAllBytes(_m.TarballPath)[..(int)(new FileInfo(_m.TarballPath).Length / 2)]);
+            await Assert.ThrowsAnyAsync<Exception>(() => Install(Request(Stage3Verification.None) with { Stage3 = half, Force = true }));
+        }
+        else
+        {
+            Directory.Delete(Cache, true); // downloaded again, tampered on the way
+            _m.Misbehave(".tar.xz", Misbehavior.Tamper);
+            await Fails(ErrorKind.Stage3DigestMismatch, Request() with { Force = true });
+        }
+
+        Assert.Equal(before, Directory.GetFileSystemEntries(RootPath).Order(StringComparer.Ordinal).ToArray());
+        Assert.Equal(BuildRootState.Ready, BuildRootStore.Load(RootPath).State);
+        Assert.True(File.Exists(Path.Combine(RootPath, "etc/portage/make.conf")));
+    }
+
+    [Fact]
+    public async Task AKilledRunsStagingDirectoryIsRemovedByTheNextRun()
+    {
+        // What a SIGKILL during extraction leaves in an empty root: the hidden staging directory of
+        // an owner that no longer runs. The next run removes it and does not count it as content.
+        var dead = Path.Combine(RootPath, Leftovers.StagingPrefix + OwnerTag.Format(int.MaxValue - 1, 1) + "-0badc0de");
+        Directory.CreateDirectory(Path.Combine(dead, "tree/etc"));
+        File.WriteAllText(Path.Combine(dead, "tree/etc/passwd"), "x");
+        await Install(Request() with { Stage3 = _m.TarballPath });
+        Assert.False(Directory.Exists(dead));
+        Assert.Equal(BuildRootState.Ready, BuildRootStore.Load(RootPath).State);
+    }
+
+    [Fact]
     public async Task ATamperedDigestsIsABadSignature()
     {
         _m.Misbehave(".DIGESTS", Misbehavior.Tamper);

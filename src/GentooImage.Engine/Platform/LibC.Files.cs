@@ -7,8 +7,8 @@ namespace GentooImage.Engine.Platform;
 /// engine makes directly. The file-type bits of st_mode are listed once here (<see cref="S_IFMT"/>
 /// and the S_IF* values) and struct stat is decoded in one place (<see cref="Decode"/>) for the
 /// 64-bit Linux ABIs: x86_64's own layout and the generic one of aarch64 and riscv64, which differ
-/// only in where st_mode and st_nlink sit. <see cref="FileIdentity"/>, <see cref="RootLock"/> and the
-/// image stage's tree copy use these.
+/// only in where st_mode and st_nlink sit. <see cref="FileIdentity"/>, <see cref="RootLock"/> and
+/// <see cref="FileCalls"/> use these.
 /// </summary>
 internal static partial class LibC
 {

@@ -16,7 +16,7 @@ public sealed class LibCFilesTests : IDisposable
     {
         var file = Path.Combine(_dir, "f");
         File.WriteAllBytes(file, new byte[12345]);
-        GentooImage.Engine.Image.FileCalls.Chmod(file, 0x1A0); // 0640
+        FileCalls.Chmod(file, 0x1A0); // 0640
         File.CreateSymbolicLink(Path.Combine(_dir, "l"), file);
         var when = new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc);
         File.SetLastWriteTimeUtc(file, when);
@@ -38,5 +38,5 @@ public sealed class LibCFilesTests : IDisposable
     }
 
     private static void FileCallsLink(string from, string to) =>
-        Assert.Equal(0, GentooImage.Engine.Image.FileCalls.Link(from, to));
+        Assert.Equal(0, FileCalls.Link(from, to));
 }

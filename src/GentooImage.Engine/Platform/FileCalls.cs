@@ -1,12 +1,12 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using GentooImage.Engine.Platform;
 
-namespace GentooImage.Engine.Image;
+namespace GentooImage.Engine.Platform;
 
 /// <summary>
 /// The libc calls that copy a tree with its metadata (link, mkdir, chmod, lchown, mknod, times,
-/// xattrs), each throwing an <see cref="IOException"/> with the errno's text. lstat(2) and struct
+/// xattrs), each throwing an <see cref="IOException"/> with the errno's text: New-RawDiskImage's
+/// staging tree and New-Stage3Root's staging directory use them. lstat(2) and struct
 /// stat are <see cref="LibC.TryStat"/>'s, the one layout the engine decodes.
 /// </summary>
 internal static unsafe partial class FileCalls

@@ -48,14 +48,6 @@ public sealed class StepRecorder
     }
 
     /// <summary>
-    /// Starts recording <paramref name="step"/> (named as the cmdlet, e.g. "New-RawDiskImage") on
-    /// <paramref name="root"/> (null: record nothing). <paramref name="cancellation"/> is the
-    /// operation's token: a failure while it is cancelled counts as cancelled.
-    /// </summary>
-    public static StepRecorder Start(BuildRoot? root, string step, CancellationToken cancellation = default, Action<string>? warning = null) =>
-        new(root, step, cancellation, warning);
-
-    /// <summary>
     /// The one rule: an <see cref="OperationCanceledException"/>, a <see cref="GentooImageException"/>
     /// of kind <see cref="ErrorKind.OperationCancelled"/>, or any error once the operation's token
     /// is cancelled (a killed child surfaces as an ordinary failure) means Cancelled; anything else

@@ -18,6 +18,7 @@ internal static class GuestRequestCheck
     {
         HostPathPolicy.CheckText(options.Hostname, "Hostname");
         HostPathPolicy.CheckText(options.Timezone, "Timezone");
+
         if (!fs.DirectoryExists("/etc"))
         {
             throw new GentooImageException(ErrorKind.GuestConfigFailed, $"'{root.Path}' has no /etc: it is not an extracted root. Extract a stage3 into it first (New-Stage3Root).", root.Path);

@@ -5,6 +5,17 @@ BeforeAll {
     $script:Cmd = 'GentooImage.Commands.SetKernelConfigCommand'
 }
 
+Describe 'Set-KernelConfig -Preset' {
+    It 'offers exactly the engine catalogue of presets (help and tab completion name those), each with lines' {
+        $names = [GentooImage.Engine.Kernel.KernelConfigPreset]::Names
+        $set = (Get-Command Set-KernelConfig).Parameters.Preset.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] }
+        $set.ValidValues | Should -Be $names
+        foreach ($n in $names) {
+            [GentooImage.Engine.Kernel.KernelConfigPreset]::Lines($n).Count | Should -BeGreaterThan 0 -Because $n
+        }
+    }
+}
+
 Describe 'Set-KernelConfig' {
     BeforeEach {
         $script:Dir = New-GiTestDirectory 'kcfg'

@@ -15,13 +15,14 @@ public sealed class ImageTester
 
     public ImageTester(IProcessRunner? runner = null) => _inspector = new ImageInspector(runner);
 
-    private static readonly Regex s_leftovers = new(
-        "^(" + Regex.Escape(QemuSession.OvmfVarsPrefix) + "|" + Regex.Escape(AcceleratorProbe.ProbePrefix) + @")o[0-9]+_[0-9]+-[0-9a-f]{8}\.(fd|img)$",
-        RegexOptions.CultureInvariant);
+    private static readonly Regex s_ovmfVars = Leftovers.PatternFor(QemuSession.OvmfVarsPrefix, ".fd");
+    private static readonly Regex s_probeImage = Leftovers.PatternFor(AcceleratorProbe.ProbePrefix, ".img");
 
     /// <summary>Removes OVMF variable copies and KVM probe images that killed Test-RawDiskImage runs left in /tmp.</summary>
     public static IReadOnlyList<string> RemoveLeftovers(OperationContext ctx) =>
-        Leftovers.Sweep(Path.GetTempPath(), s_leftovers, ctx.Verbose);
+        Leftovers.Sweep(Path.GetTempPath(), s_ovmfVars, ctx.Verbose)
+            .Concat(Leftovers.Sweep(Path.GetTempPath(), s_probeImage, ctx.Verbose))
+            .ToList();
 
     public async Task<ImageTestResult> TestAsync(ImageTestOptions options, OperationContext ctx)
     {

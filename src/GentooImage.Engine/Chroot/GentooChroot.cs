@@ -75,7 +75,7 @@ public static class GentooChroot
         var scriptHost = Path.Combine(varTmp, name);
         var scriptInRoot = "/" + Path.GetRelativePath(rootPath, scriptHost);
 
-        var history = StepRecorder.Start(root, Step, ctx.Cancellation, ctx.Warning);
+        var history = StepRecorder.Start(root, Step, ctx);
         var start = history.Started;
         var watch = Stopwatch.StartNew();
         var activity = $"Running the script in {rootPath}";

@@ -15,9 +15,9 @@ public static class CloudGuest
 {
     public const string Step = "Initialize-CloudGuest";
 
-    /// <summary>The init system of the root at <paramref name="rootPath"/>, with the reason.</summary>
-    public static InitSystem DetectInitSystem(string rootPath, out string reason) =>
-        InitSystemDetector.Detect(new GuestRootFs(PathInRoot.RealPath(rootPath)), out reason);
+    /// <summary>The init system of the root at <paramref name="rootPath"/>, with the reason (for tests; the root goes through the guard).</summary>
+    internal static InitSystem DetectInitSystem(string rootPath, out string reason) =>
+        InitSystemDetector.Detect(new GuestRootFs(BuildRootGuard.Demand(rootPath)), out reason);
 
     /// <summary>Works out the changes; touches nothing. Warnings (e.g. -RootPassword Empty) go to <paramref name="ctx"/>.</summary>
     public static GuestPlan Plan(BuildRoot root, GuestOptions options, OperationContext ctx)
@@ -25,8 +25,6 @@ public static class CloudGuest
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(options);
         var canonical = BuildRootGuard.Demand(root);
-        HostPathPolicy.CheckText(options.Hostname, "Hostname");
-        HostPathPolicy.CheckText(options.Timezone, "Timezone");
         return new GuestPlanner(root, canonical, options, ctx).Plan();
     }
 
@@ -42,7 +40,7 @@ public static class CloudGuest
         var canonical = BuildRootGuard.Demand(root);
         var changes = (approved ?? plan.Changes).ToList();
         var fs = new GuestRootFs(canonical);
-        var history = StepRecorder.Start(root, Step, ctx.Cancellation);
+        var history = StepRecorder.Start(root, Step, ctx);
         var done = new List<GuestChange>();
         const string activity = "Initializing the cloud guest";
         try

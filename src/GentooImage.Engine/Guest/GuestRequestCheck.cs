@@ -10,12 +10,14 @@ internal static class GuestRequestCheck
     private static readonly Regex s_hostname = new(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$", RegexOptions.CultureInvariant);
     private static readonly Regex s_timezone = new(@"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$", RegexOptions.CultureInvariant);
 
+    /// <summary>
+    /// Checks the request against the root <paramref name="fs"/> (whose existence the guard's Demand
+    /// has already checked): text parameters first (no control characters), then the rest.
+    /// </summary>
     public static void Validate(BuildRoot root, GuestOptions options, GuestRootFs fs)
     {
-        if (!Directory.Exists(root.Path))
-        {
-            throw BuildRootGuard.NotFound(root.Path);
-        }
+        HostPathPolicy.CheckText(options.Hostname, "Hostname");
+        HostPathPolicy.CheckText(options.Timezone, "Timezone");
 
         if (!fs.DirectoryExists("/etc"))
         {

@@ -1,11 +1,12 @@
 using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
+using static GentooImage.Engine.Image.SizeText;
 
 namespace GentooImage.Engine.Image;
 
 /// <summary>
 /// BIOS boot: GRUB's core image in the gap before the first partition (MBR) or in a BIOS boot
-/// partition (GPT), and boot.img in the MBR, written by <see cref="GrubBoot"/> the way
+/// partition (GPT), and boot.img in the MBR, written by <see cref="GrubBiosSetup"/> the way
 /// grub-bios-setup would (the tool refuses image files).
 /// </summary>
 internal sealed class BiosBootLoader : BootLoader
@@ -58,8 +59,8 @@ internal sealed class BiosBootLoader : BootLoader
         var mbr = new byte[512];
         fs.ReadExactly(mbr);
         fs.Position = 0;
-        fs.Write(GrubBoot.PatchMbr(bootImg, mbr, lba));
+        fs.Write(GrubBiosSetup.PatchMbr(bootImg, mbr, lba));
         fs.Position = lba * 512;
-        fs.Write(GrubBoot.PatchCore(coreBytes, lba));
+        fs.Write(GrubBiosSetup.PatchCore(coreBytes, lba));
     }
 }

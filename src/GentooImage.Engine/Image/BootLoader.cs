@@ -1,20 +1,20 @@
-using System.Globalization;
-using System.Text;
 using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
+using static GentooImage.Engine.Image.SizeText;
 
 namespace GentooImage.Engine.Image;
 
 /// <summary>
 /// A way the image boots, one type per firmware: <see cref="BiosBootLoader"/> and
 /// <see cref="EfiBootLoader"/>. <see cref="For"/> is the one place that turns -Firmware into boot
-/// loaders; everything else (the partitions, the MBR's active flag, the Glance firmware type, what
-/// is installed) asks the loaders chosen there. Also GRUB's configuration, which both share.
+/// loaders, called once by <see cref="DiskImagePlanner"/>; everything that depends on the firmware
+/// (the partitions, the partition table's default, the MBR's active flag, the Glance firmware type,
+/// what is installed) asks the loaders chosen there, kept in <see cref="DiskImageLayout.BootLoaders"/>.
+/// -Firmware itself is only repeated as a name (the -WhatIf text, DiskImage.Firmware). Both loaders
+/// build their GRUB image with <see cref="MakeGrubImage"/> and read <see cref="GrubConfig"/>.
 /// </summary>
 internal abstract class BootLoader
 {
-    protected const long SectorsPerMiB = 1024 * 1024 / 512;
-
     /// <summary>The boot loaders for <paramref name="firmware"/>, in disk order (Hybrid: BIOS, then EFI).</summary>
     public static IReadOnlyList<BootLoader> For(BootFirmware firmware) => firmware switch
     {
@@ -39,51 +39,12 @@ internal abstract class BootLoader
     /// <summary>Writes the loader into the image (after the root file system).</summary>
     public abstract void Install(ImageWorkspace ws, IReadOnlyList<(int Number, long Start, long Size)> table);
 
-    /// <summary>The grub.cfg written to /boot/grub/grub.cfg in the image.</summary>
-    public static string GrubConfig(DiskImageLayout layout)
-    {
-        var serial = layout.Request.Console.Select(c => c.Trim()).FirstOrDefault(c => c.StartsWith("ttyS", StringComparison.Ordinal));
-        var unit = 0;
-        var speed = 115200;
-        if (serial is not null)
-        {
-            var m = System.Text.RegularExpressions.Regex.Match(serial, @"^ttyS(\d+)(,(\d+))?");
-            unit = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-            if (m.Groups[3].Success)
-            {
-                speed = int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture);
-            }
-        }
-
-        var sb = new StringBuilder();
-        sb.Append("# Written by New-RawDiskImage.\n");
-        sb.Append(CultureInfo.InvariantCulture, $"serial --unit={unit} --speed={speed} --word=8 --parity=no --stop=1\n");
-        sb.Append("terminal_input console serial\nterminal_output console serial\n");
-        sb.Append("set timeout=5\nset default=0\n");
-        sb.Append(CultureInfo.InvariantCulture, $"search --no-floppy --fs-uuid --set=root {layout.RootUuid}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"menuentry 'Gentoo Linux ({Path.GetFileName(layout.Kernel)})' --id gentoo {{\n");
-        sb.Append(CultureInfo.InvariantCulture, $"    search --no-floppy --fs-uuid --set=root {layout.RootUuid}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"    echo 'Loading {layout.Kernel} ...'\n");
-        sb.Append(CultureInfo.InvariantCulture, $"    linux {layout.Kernel} {layout.CommandLine}\n");
-        if (layout.Initramfs is not null)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"    initrd {layout.Initramfs}\n");
-        }
-
-        sb.Append("}\n");
-        return sb.ToString();
-    }
-
-    /// <summary>The configuration built into GRUB's image: find the root file system, then read grub.cfg from it.</summary>
-    internal static string EarlyConfig(DiskImageLayout layout) =>
-        $"search --no-floppy --fs-uuid --set=root {layout.RootUuid}\nset prefix=($root)/boot/grub\n";
-
     /// <summary>Builds a GRUB image with grub-mkimage from the root's GRUB modules (else the host's); returns the module directory.</summary>
     protected static string MakeGrubImage(ImageWorkspace ws, string format, string platform, string package, IEnumerable<string> modules, string output)
     {
         var dir = GrubDir(ws.Layout.Request.RootPath, platform, package);
         var cfg = Path.Combine(ws.WorkDirectory, "early.cfg");
-        File.WriteAllText(cfg, EarlyConfig(ws.Layout));
+        File.WriteAllText(cfg, GrubConfig.Early(ws.Layout));
         var args = new List<string> { "-O", format, "-d", dir, "-c", cfg, "-p", "/boot/grub", "-o", output };
         args.AddRange(modules.Where(m => File.Exists(Path.Combine(dir, m + ".mod"))));
         ws.Tool(new ProcessSpec("grub-mkimage", args), "grub-mkimage");

@@ -1,52 +1,25 @@
-using System.Text.RegularExpressions;
 using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
+using static GentooImage.Engine.Image.SizeText;
 
 namespace GentooImage.Engine.Image;
 
 /// <summary>
 /// New-RawDiskImage's stage: writes a bootable disk image from a root directory without loop
-/// devices or mounts. The steps: plan (<see cref="DiskLayoutPlanner"/>), a sparse file, the
-/// partition table (<see cref="PartitionTableWriter"/>), the root file system
-/// (<see cref="RootFileSystemWriter"/>), the boot loaders chosen for the firmware
-/// (<see cref="BootLoader"/>), an optional qcow2 conversion, the checksum and Glance sidecars
-/// (<see cref="ImageSidecars"/>), and the rename into place; the step is recorded in the root's
-/// History (<see cref="StepRecorder"/>).
+/// devices or mounts. The steps: plan (<see cref="DiskImagePlanner"/>, which also chooses the boot
+/// loaders for the firmware), a sparse file, the partition table (<see cref="PartitionTableWriter"/>),
+/// the root file system (<see cref="RootFileSystemWriter"/>), the planned boot loaders
+/// (<see cref="DiskImageLayout.BootLoaders"/>, installed in disk order), an optional qcow2
+/// conversion, the checksum and Glance sidecars (<see cref="ImageSidecars"/>), and the rename into
+/// place; the step is recorded in the root's History (<see cref="StepRecorder"/>).
 /// </summary>
 public static class DiskImageBuilder
 {
-    private const long MiB = 1024 * 1024;
-
-    /// <summary>The work directory in /tmp: gi-image-&lt;owner tag&gt;.</summary>
-    public const string WorkPrefix = "gi-image-";
-
-    private static readonly Regex s_tempImage = new(@"^\..+\.o[0-9]+_[0-9]+-[0-9a-f]{8}\.tmp(\.qcow2)?$", RegexOptions.CultureInvariant);
-    private static readonly Regex s_work = new("^" + WorkPrefix + @"o[0-9]+_[0-9]+-[0-9a-f]{8}$", RegexOptions.CultureInvariant);
-
-    /// <summary>
-    /// Removes what killed New-RawDiskImage runs left (their owner process no longer runs): hidden
-    /// temporary images and sidecars beside <paramref name="imagePath"/>, gi-image-* work
-    /// directories in /tmp, and staging trees of <paramref name="rootPath"/>.
-    /// </summary>
-    public static IReadOnlyList<string> RemoveLeftovers(string imagePath, string? rootPath, OperationContext ctx)
-    {
-        var removed = new List<string>();
-        if (Path.GetDirectoryName(Path.GetFullPath(imagePath)) is { } dir)
-        {
-            removed.AddRange(Leftovers.Sweep(dir, s_tempImage, ctx.Verbose));
-        }
-
-        removed.AddRange(Leftovers.Sweep(Path.GetTempPath(), s_work, ctx.Verbose));
-        if (!string.IsNullOrEmpty(rootPath))
-        {
-            removed.AddRange(Leftovers.SweepRoot(rootPath, ctx.Verbose));
-        }
-
-        return removed;
-    }
+    /// <summary>The step's name in the root's History (and in the messages that need root).</summary>
+    public const string Step = "New-RawDiskImage";
 
     /// <summary>Plans the image (nothing is written): checks the request, finds the kernel, measures the root.</summary>
-    public static DiskImageLayout Plan(DiskImageRequest request, OperationContext ctx) => DiskLayoutPlanner.Plan(request, ctx);
+    public static DiskImageLayout Plan(DiskImageRequest request, OperationContext ctx) => DiskImagePlanner.Plan(request, ctx);
 
     /// <summary>Plans and builds in one call.</summary>
     public static DiskImage Build(DiskImageRequest request, OperationContext ctx, BuildRoot? buildRoot = null) =>
@@ -62,8 +35,8 @@ public static class DiskImageBuilder
 
     internal static DiskImage Build(DiskImageLayout layout, OperationContext ctx, BuildRoot? buildRoot, IProcessRunner runner)
     {
-        Privilege.RequireRoot("New-RawDiskImage", "the image keeps the root's owners and device nodes");
-        var step = StepRecorder.Start(buildRoot, "New-RawDiskImage", ctx.Cancellation, ctx.Warning);
+        Privilege.RequireRoot(Step, "the image keeps the root's owners and device nodes");
+        var history = StepRecorder.Start(buildRoot, Step, ctx);
         DiskImage image;
         try
         {
@@ -71,11 +44,11 @@ public static class DiskImageBuilder
         }
         catch (Exception ex)
         {
-            step.Failed(ex);
+            history.Failed(ex);
             throw;
         }
 
-        step.Succeeded(
+        history.Succeeded(
             $"{image.Path} ({image.VirtualSize / MiB} MiB, {image.PartitionTable}, {image.Firmware})",
             new Dictionary<string, string>
             {
@@ -97,7 +70,7 @@ public static class DiskImageBuilder
         var done = false;
         try
         {
-            RemoveLeftovers(req.ImagePath, req.RootPath, ws.Context);
+            ImageWorkspace.RemoveLeftovers(req.ImagePath, req.RootPath, ws.Context);
             ws.CreateSparseImage();
             ws.Step("Writing the partition table", 3);
             var table = PartitionTableWriter.Write(ws);
@@ -159,7 +132,7 @@ public static class DiskImageBuilder
         }
 
         ws.Step("Converting to qcow2", 75);
-        var qcow2 = ws.TempImage + ".qcow2";
+        var qcow2 = ws.TempQcow2;
         ws.AddTempFile(qcow2);
         var args = new List<string> { "convert", "-f", "raw", "-O", "qcow2" };
         if (req.Compress)

@@ -1,11 +1,12 @@
 using System.Text;
 using GentooImage.Engine.Model;
+using static GentooImage.Engine.Image.SizeText;
 
 namespace GentooImage.Engine.Image;
 
 /// <summary>
 /// The plan of a disk image: partitions, sizes, UUIDs, kernel and command line. Made by
-/// <see cref="DiskImageBuilder.Plan"/> (<see cref="DiskLayoutPlanner"/>) without writing anything
+/// <see cref="DiskImageBuilder.Plan"/> (<see cref="DiskImagePlanner"/>) without writing anything
 /// (this is what -WhatIf shows), then carried out by DiskImageBuilder.Build.
 /// </summary>
 public sealed record DiskImageLayout
@@ -56,12 +57,12 @@ public sealed record DiskImageLayout
 
     public ImagePartition? Esp => Partitions.SingleOrDefault(p => p.Role == "esp");
 
-    /// <summary>Several lines describing the layout (the -WhatIf text).</summary>
+    /// <summary>Several lines describing the layout (the -WhatIf text; -Firmware appears as a name only).</summary>
     public string Describe()
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"{Request.ImagePath}: {Request.Format}, {SizeBytes / 1048576} MiB ({PartitionTable}, {Request.Firmware})");
-        sb.AppendLine($"  root {Request.RootPath}: {UsedBytes / 1048576.0:0.#} MiB in {EntryCount} entries (needs at least {MinimumBytes / 1048576} MiB)");
+        sb.AppendLine($"{Request.ImagePath}: {Request.Format}, {SizeBytes / MiB} MiB ({PartitionTable}, {Request.Firmware})");
+        sb.AppendLine($"  root {Request.RootPath}: {UsedBytes / (double)MiB:0.#} MiB in {EntryCount} entries (needs at least {MinimumBytes / MiB} MiB)");
         foreach (var p in Partitions.OrderBy(p => p.StartSector))
         {
             sb.AppendLine("  " + p);

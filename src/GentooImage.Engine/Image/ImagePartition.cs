@@ -1,3 +1,5 @@
+using static GentooImage.Engine.Image.SizeText;
+
 namespace GentooImage.Engine.Image;
 
 /// <summary>One partition of a planned disk image (sectors of 512 bytes).</summary>
@@ -19,8 +21,8 @@ public sealed record ImagePartition
     /// <summary>GPT partition GUID (MBR: &lt;disk signature&gt;-&lt;NN&gt;).</summary>
     public required string PartUuid { get; init; }
 
-    public long StartBytes => StartSector * 512;
+    public long StartBytes => StartSector * SectorSize;
 
     public override string ToString() =>
-        $"{Number,3} {Role,-9} start {StartBytes / 1048576.0,8:0.##} MiB  size {(SizeSectors == 0 ? "rest of disk" : $"{SizeSectors * 512 / 1048576.0:0.##} MiB")}  type {Type}  partuuid {PartUuid}";
+        $"{Number,3} {Role,-9} start {StartBytes / (double)MiB,8:0.##} MiB  size {(SizeSectors == 0 ? "rest of disk" : $"{SizeSectors * SectorSize / (double)MiB:0.##} MiB")}  type {Type}  partuuid {PartUuid}";
 }

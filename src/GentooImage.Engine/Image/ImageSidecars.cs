@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
+using static GentooImage.Engine.Image.SizeText;
 
 namespace GentooImage.Engine.Image;
 
@@ -13,8 +14,6 @@ namespace GentooImage.Engine.Image;
 /// </summary>
 internal static class ImageSidecars
 {
-    private const long MiB = 1024 * 1024;
-
     /// <summary>The sidecar files of <paramref name="imagePath"/>.</summary>
     public static string[] Paths(string imagePath) => new[] { imagePath + ".sha256", imagePath + ".glance.json" };
 

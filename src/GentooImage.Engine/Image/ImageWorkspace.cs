@@ -1,4 +1,6 @@
+using System.Text.RegularExpressions;
 using GentooImage.Engine.Platform;
+using static GentooImage.Engine.Image.SizeText;
 
 namespace GentooImage.Engine.Image;
 
@@ -11,7 +13,15 @@ namespace GentooImage.Engine.Image;
 internal sealed class ImageWorkspace
 {
     public const string Activity = "Writing the disk image";
-    public const long MiB = 1024 * 1024;
+
+    /// <summary>The work directory in /tmp: gi-image-&lt;owner tag&gt;.</summary>
+    public const string WorkPrefix = "gi-image-";
+
+    /// <summary>The temporary image converted to qcow2 (-Format Qcow2) beside itself.</summary>
+    private const string Qcow2Suffix = ".qcow2";
+
+    private static readonly Regex s_work = Leftovers.PatternFor(WorkPrefix);
+    private static readonly Regex s_qcow2 = AtomicFile.TempNamePattern(Qcow2Suffix);
 
     private readonly IProcessRunner _runner;
     private readonly List<string> _tempFiles = new();
@@ -21,13 +31,37 @@ internal sealed class ImageWorkspace
         Layout = layout;
         Context = ctx;
         _runner = runner;
-        var dir = Path.GetDirectoryName(layout.Request.ImagePath)!;
-        var name = Path.GetFileName(layout.Request.ImagePath);
 
-        // Ends in a letter, so sfdisk names the partitions <file>1, <file>2 (not <file>p1).
-        TempImage = Path.Combine(dir, $".{name}.{OwnerTag.UniqueName(string.Empty)}.tmp");
-        WorkDirectory = Path.Combine(Path.GetTempPath(), OwnerTag.UniqueName(DiskImageBuilder.WorkPrefix));
+        // AtomicFile's temporary name, which ends in a letter, so sfdisk names the partitions
+        // <file>1, <file>2 (not <file>p1).
+        TempImage = AtomicFile.TempPathFor(layout.Request.ImagePath);
+        WorkDirectory = Path.Combine(Path.GetTempPath(), OwnerTag.UniqueName(WorkPrefix));
     }
+
+    /// <summary>
+    /// Removes what killed New-RawDiskImage runs left (their owner process no longer runs): hidden
+    /// temporary images and sidecars beside <paramref name="imagePath"/>, gi-image-* work
+    /// directories in /tmp, and staging trees of <paramref name="rootPath"/>.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveLeftovers(string imagePath, string? rootPath, OperationContext ctx)
+    {
+        var removed = new List<string>(AtomicFile.SweepBeside(imagePath, ctx.Verbose));
+        if (Path.GetDirectoryName(Path.GetFullPath(imagePath)) is { } dir)
+        {
+            removed.AddRange(Leftovers.Sweep(dir, s_qcow2, ctx.Verbose));
+        }
+
+        removed.AddRange(Leftovers.Sweep(Path.GetTempPath(), s_work, ctx.Verbose));
+        if (!string.IsNullOrEmpty(rootPath))
+        {
+            removed.AddRange(Leftovers.SweepRoot(rootPath, ctx.Verbose));
+        }
+
+        return removed;
+    }
+
+    /// <summary>Where <see cref="TempImage"/> is converted to when -Format Qcow2 asks for it.</summary>
+    public string TempQcow2 => TempImage + Qcow2Suffix;
 
     public DiskImageLayout Layout { get; }
 

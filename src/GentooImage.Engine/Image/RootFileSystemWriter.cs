@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using GentooImage.Engine.Platform;
+using static GentooImage.Engine.Image.SizeText;
 
 namespace GentooImage.Engine.Image;
 
@@ -12,7 +13,6 @@ namespace GentooImage.Engine.Image;
 /// </summary>
 internal sealed class RootFileSystemWriter
 {
-    private const long MiB = 1024 * 1024;
     private readonly ImageWorkspace _ws;
     private string? _staging;
 
@@ -98,7 +98,7 @@ internal sealed class RootFileSystemWriter
 
         var original = File.Exists(root + "/etc/fstab") ? File.ReadAllText(root + "/etc/fstab") : null;
         WriteStaged("/etc/fstab", Fstab(L, original));
-        WriteStaged("/boot/grub/grub.cfg", BootLoader.GrubConfig(L));
+        WriteStaged("/boot/grub/grub.cfg", GrubConfig.For(L));
         if (L.EspVolumeId is not null && !Directory.Exists(_staging + "/efi"))
         {
             EnsureDir(_staging + "/efi");
@@ -204,7 +204,7 @@ internal sealed class RootFileSystemWriter
 
         var original = File.Exists(root + "/etc/fstab") ? File.ReadAllText(root + "/etc/fstab") : null;
         Put("/etc", "fstab", Fstab(L, original));
-        Put("/boot/grub", "grub.cfg", BootLoader.GrubConfig(L));
+        Put("/boot/grub", "grub.cfg", GrubConfig.For(L));
         if (L.EspVolumeId is not null && !Directory.Exists(root + "/efi"))
         {
             cmds.Append("mkdir /efi\n");

@@ -115,12 +115,12 @@ internal static class RootTree
         {
             if (!File.Exists(staging + "/dev/console"))
             {
-                FileCalls.Mknod(staging + "/dev/console", 0x2000 | 0x180, (5UL << 8) | 1);
+                FileCalls.Mknod(staging + "/dev/console", LibC.S_IFCHR | 0x180, (5UL << 8) | 1);
             }
 
             if (!File.Exists(staging + "/dev/null"))
             {
-                FileCalls.Mknod(staging + "/dev/null", 0x2000 | 0x1B6, (1UL << 8) | 3);
+                FileCalls.Mknod(staging + "/dev/null", LibC.S_IFCHR | 0x1B6, (1UL << 8) | 3);
                 FileCalls.Chmod(staging + "/dev/null", 0x1B6);
             }
         }

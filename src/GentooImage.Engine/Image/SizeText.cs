@@ -4,9 +4,20 @@ using GentooImage.Engine.Platform;
 
 namespace GentooImage.Engine.Image;
 
-/// <summary>Parses sizes such as "4GB", "4G", "4GiB", "512M", "1073741824" (units are powers of 1024).</summary>
+/// <summary>
+/// The image stage's units (<see cref="MiB"/>, <see cref="SectorsPerMiB"/>; the files that use them
+/// say <c>using static</c>) and the parser of sizes such as "4GB", "4G", "4GiB", "512M",
+/// "1073741824" (units are powers of 1024).
+/// </summary>
 internal static partial class SizeText
 {
+    public const long MiB = 1024 * 1024;
+
+    /// <summary>Bytes in a disk sector: partitions are planned and written in these.</summary>
+    public const long SectorSize = 512;
+
+    public const long SectorsPerMiB = MiB / SectorSize;
+
     [GeneratedRegex(@"^\s*(?<n>\d+(\.\d+)?)\s*(?<u>[KMGT]?)(i?B)?\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex Pattern();
 

@@ -21,7 +21,7 @@ public static class KernelConfigurator
     {
         runner ??= ProcessRunner.Instance;
         var rootPath = BuildRootGuard.Demand(root);
-        var history = StepRecorder.Start(root, StepName, ctx.Cancellation, ctx.Warning);
+        var history = StepRecorder.Start(root, StepName, ctx);
         KernelConfigReport? report = null;
         try
         {

@@ -18,13 +18,19 @@ public static class BuildRootGuard
     private static readonly string[] s_initFiles = { "/sbin/init", "/lib/systemd/systemd", "/usr/lib/systemd/systemd" };
 
     /// <summary>
+    /// Every build root has one of these (the state file or a release file): what the host path
+    /// policy looks for, lstat only, before it asks <see cref="IsBuildRoot"/> of a directory.
+    /// </summary>
+    internal static IReadOnlyList<string> EvidenceFiles { get; } = s_releaseFiles.Append(BuildRootStore.StateFileInRoot).ToArray();
+
+    /// <summary>
     /// Checks <paramref name="path"/> for <paramref name="access"/> and returns the lease (dispose it
     /// at the end of the operation). <paramref name="piped"/> is the object the user piped in, used
     /// when the root keeps no state file.
     /// </summary>
     public static BuildRootLease Open(string path, BuildRootAccess access, string operation, string parameterName = "Path", BuildRoot? piped = null, CancellationToken cancellation = default, bool takeLock = true)
     {
-        var canonical = HostPathPolicy.CheckBuildRoot(path, parameterName, IsBuildRoot);
+        var canonical = HostPathPolicy.CheckBuildRoot(path, parameterName, IsBuildRoot, EvidenceFiles);
         if (access != BuildRootAccess.Create)
         {
             RequireBuildRoot(canonical, path, parameterName);
@@ -59,7 +65,9 @@ public static class BuildRootGuard
 
     /// <summary>
     /// For engine entry points: refuses a root that does not exist (<see cref="NotFound"/>) or whose
-    /// path the policy refuses (without the slower checks <see cref="Open"/> makes). Returns the
+    /// path the policy refuses (without the slower checks <see cref="Open"/> makes). The path is
+    /// canonicalised as <see cref="Open"/> does it (<c>HostPathPolicy.Canonical</c>: absolute, no
+    /// control characters, symlinks resolved). Returns the
     /// canonical path: engine code uses it (e.g. for <see cref="PathInRoot.Resolve"/>) instead of
     /// canonicalising the root again.
     /// </summary>
@@ -73,12 +81,7 @@ public static class BuildRootGuard
             throw NotFound(rootPath, parameterName);
         }
 
-        var canonical = PathInRoot.RealPath(Path.GetFullPath(rootPath)).TrimEnd('/');
-        if (canonical.Length == 0)
-        {
-            canonical = "/";
-        }
-
+        var canonical = HostPathPolicy.Canonical(rootPath, parameterName, ErrorKind.UnsafeRootPath);
         if (HostPathPolicy.WhyUnsafe(canonical, HostPathUse.BuildRoot, MountTable.Read()) is { } why)
         {
             throw new GentooImageException(

@@ -24,23 +24,23 @@ public static class BuildRootStore
         Path.Join(rootPath, StateFileInRoot.TrimStart('/'));
 
     /// <summary>
-    /// Loads the root at <paramref name="rootPath"/>. A directory without a state file gives a
-    /// fresh BuildRoot (any directory can be a root); a missing directory is <see cref="ErrorKind.BuildRootNotFound"/>.
+    /// Loads the root at <paramref name="rootPath"/>, a canonical path (what <see cref="BuildRootGuard"/>
+    /// returns; it is not resolved again). A directory without a state file gives a fresh BuildRoot
+    /// (any directory can be a root); a missing directory is <see cref="ErrorKind.BuildRootNotFound"/>.
     /// </summary>
     public static BuildRoot Load(string rootPath)
     {
-        var full = Path.GetFullPath(rootPath);
-        if (!Directory.Exists(full))
+        if (!Directory.Exists(rootPath))
         {
-            throw BuildRootGuard.NotFound(full);
+            throw BuildRootGuard.NotFound(rootPath);
         }
 
         var state = Path.Combine(
-            PathInRoot.Resolve(PathInRoot.RealPath(full), Path.GetDirectoryName(StateFileInRoot)!, loopKind: ErrorKind.BuildRootStateInvalid),
+            PathInRoot.Resolve(rootPath, Path.GetDirectoryName(StateFileInRoot)!, loopKind: ErrorKind.BuildRootStateInvalid),
             Path.GetFileName(StateFileInRoot));
         if (!File.Exists(state))
         {
-            return new BuildRoot(full);
+            return new BuildRoot(rootPath);
         }
 
         BuildRoot? loaded;
@@ -50,7 +50,7 @@ public static class BuildRootStore
             // any host file, whose content would then reach a message.
             using var stream = FileIdentity.OpenNoFollow(state) ?? throw new GentooImageException(
                 ErrorKind.BuildRootStateInvalid,
-                $"The state file '{state}' is not a regular file (a symbolic link or something else). Remove it to treat '{full}' as a plain root directory.",
+                $"The state file '{state}' is not a regular file (a symbolic link or something else). Remove it to treat '{rootPath}' as a plain root directory.",
                 state);
             loaded = JsonSerializer.Deserialize<BuildRoot>(stream, s_options);
         }
@@ -58,29 +58,37 @@ public static class BuildRootStore
         {
             throw new GentooImageException(
                 ErrorKind.BuildRootStateInvalid,
-                $"The state file '{state}' is not valid ({ex.Message}). Remove it to treat '{full}' as a plain root directory.",
+                $"The state file '{state}' is not valid ({ex.Message}). Remove it to treat '{rootPath}' as a plain root directory.",
                 state,
                 ex);
         }
 
         if (loaded is null)
         {
-            return new BuildRoot(full);
+            return new BuildRoot(rootPath);
         }
 
         // The root may have been moved or reached through another path: trust where it is now.
-        return string.Equals(loaded.Path, full, StringComparison.Ordinal) ? loaded : Rebase(loaded, full);
+        return string.Equals(loaded.Path, rootPath, StringComparison.Ordinal) ? loaded : Rebase(loaded, rootPath);
     }
 
-    /// <summary>Writes the state file atomically (<see cref="AtomicFile"/>: temp file, fsync, rename).</summary>
+    /// <summary>
+    /// Writes the state file atomically (<see cref="AtomicFile"/>: temp file, fsync, rename), after
+    /// removing temporary state files that killed saves left. <c>root.Path</c> is canonical (a
+    /// BuildRoot is made from the guard's path), so it is not resolved again.
+    /// </summary>
     public static void Save(BuildRoot root)
     {
         // Resolved inside the root, so a symlink the root (or a script run in it) planted under
         // /var/lib cannot redirect the write to a host file; AtomicFile never writes through a
         // symlink at the target either.
-        var dir = PathInRoot.Resolve(PathInRoot.RealPath(root.Path), Path.GetDirectoryName(StateFileInRoot)!, loopKind: ErrorKind.BuildRootStateInvalid);
+        var dir = PathInRoot.Resolve(root.Path, Path.GetDirectoryName(StateFileInRoot)!, loopKind: ErrorKind.BuildRootStateInvalid);
         Directory.CreateDirectory(dir);
-        AtomicFile.Write(Path.Combine(dir, Path.GetFileName(StateFileInRoot)), s => JsonSerializer.Serialize(s, root, s_options));
+        var state = Path.Combine(dir, Path.GetFileName(StateFileInRoot));
+
+        // A save killed between its temporary file and the rename leaves that file here: the next save removes it.
+        AtomicFile.SweepBeside(state, verbose: null);
+        AtomicFile.Write(state, s => JsonSerializer.Serialize(s, root, s_options));
     }
 
     /// <summary>

@@ -37,11 +37,15 @@ public sealed class StepRecorder
 
     /// <summary>
     /// Starts recording <paramref name="step"/> (named as the cmdlet, e.g. "New-RawDiskImage") on
-    /// <paramref name="root"/> (null: record nothing). <paramref name="cancellation"/> is the
-    /// operation's token: a failure while it is cancelled counts as cancelled.
+    /// <paramref name="root"/> (null: record nothing) for the operation <paramref name="ctx"/>: a
+    /// failure while its token is cancelled counts as cancelled, and a state that cannot be saved
+    /// after a failure is reported on its warning stream.
     /// </summary>
-    public static StepRecorder Start(BuildRoot? root, string step, CancellationToken cancellation = default, Action<string>? warning = null) =>
-        new(root, step, cancellation, warning);
+    public static StepRecorder Start(BuildRoot? root, string step, OperationContext ctx)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        return new(root, step, ctx.Cancellation, ctx.Warning);
+    }
 
     /// <summary>
     /// The one rule: an <see cref="OperationCanceledException"/>, a <see cref="GentooImageException"/>
@@ -60,13 +64,16 @@ public sealed class StepRecorder
 
     /// <summary>
     /// Records <paramref name="error"/> as Failed or Cancelled (<see cref="OutcomeOf"/>) and saves the
-    /// state guarded. <paramref name="detail"/> defaults to the first line of the error's message.
+    /// state guarded. <paramref name="detail"/> defaults to <see cref="DetailOf"/>.
     /// </summary>
     public void Failed(Exception error, string? detail = null, IReadOnlyDictionary<string, string>? data = null)
     {
         ArgumentNullException.ThrowIfNull(error);
-        Finish(OutcomeOf(error, _cancellation), detail ?? FirstLine(error.Message), data);
+        Finish(OutcomeOf(error, _cancellation), detail ?? DetailOf(error), data);
     }
+
+    /// <summary>What History says of an error by default: the first line of its message (for callers that add to it).</summary>
+    public static string DetailOf(Exception error) => error.Message.Split('\n')[0];
 
     /// <summary>
     /// Records an outcome the caller decided (a step that completes but reports failure, e.g. a
@@ -107,6 +114,4 @@ public sealed class StepRecorder
             _warning?.Invoke($"Could not save the state of '{_root.Path}': {ex.Message}");
         }
     }
-
-    private static string FirstLine(string message) => message.Split('\n')[0];
 }

@@ -13,7 +13,10 @@ namespace GentooImage.Engine.Mounts;
 /// </summary>
 public static class BuildFilesystems
 {
+    /// <summary>The steps' names in the root's History (and in the messages that need root).</summary>
     public const string MountStep = "Mount-BuildFilesystems";
+
+    /// <inheritdoc cref="MountStep"/>
     public const string DismountStep = "Dismount-BuildFilesystems";
 
     /// <summary>How long -Force waits after SIGTERM before SIGKILL.</summary>
@@ -36,7 +39,7 @@ public static class BuildFilesystems
     {
         Privilege.RequireRoot(MountStep, "mount(2) needs CAP_SYS_ADMIN");
         var rootPath = BuildRootGuard.Demand(root);
-        var history = StepRecorder.Start(root, MountStep, ctx.Cancellation);
+        var history = StepRecorder.Start(root, MountStep, ctx);
         var table = MountTable.Read();
         if (root.IsMounted && root.Mounts.Count > 0 && root.Mounts.All(m => table.Any(e => e.MountPoint == m.Target)))
         {
@@ -62,7 +65,7 @@ public static class BuildFilesystems
         catch (Exception ex)
         {
             var left = MountMaker.Undo(rootPath, made, resolvConf);
-            history.Failed(ex, ex.Message + (left.Count > 0 ? $" Could not undo: {string.Join(", ", left)}." : string.Empty));
+            history.Failed(ex, left.Count > 0 ? $"{StepRecorder.DetailOf(ex)} Could not undo: {string.Join(", ", left)}." : null);
             throw;
         }
 
@@ -84,7 +87,7 @@ public static class BuildFilesystems
     {
         Privilege.RequireRoot(DismountStep, "umount2(2) needs CAP_SYS_ADMIN");
         var rootPath = BuildRootGuard.Demand(root);
-        var history = StepRecorder.Start(root, DismountStep, ctx.Cancellation);
+        var history = StepRecorder.Start(root, DismountStep, ctx);
         (int Removed, List<BusyProcess> Killed) done;
         try
         {
@@ -96,7 +99,7 @@ public static class BuildFilesystems
         }
         catch (Exception ex)
         {
-            history.Failed(ex, ex.Message);
+            history.Failed(ex);
             throw;
         }
 

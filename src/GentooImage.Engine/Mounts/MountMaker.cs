@@ -15,7 +15,7 @@ internal static class MountMaker
     /// Checks every mount point that exists before anything is mounted (the /dev/* ones are checked
     /// again once /dev is there); refuses ones already mounted by a crashed session.
     /// </summary>
-    internal static void CheckTargets(string rootPath, IReadOnlyList<MountStep> steps, IReadOnlyList<MountEntry> table)
+    internal static void CheckTargets(string rootPath, IReadOnlyList<PlannedMount> steps, IReadOnlyList<MountEntry> table)
     {
         var planned = new HashSet<string>(StringComparer.Ordinal);
         foreach (var step in steps)
@@ -36,7 +36,7 @@ internal static class MountMaker
     }
 
     /// <summary>Mounts <paramref name="steps"/> in order; what is mounted is added to <paramref name="made"/> as it happens (for <see cref="Undo"/>).</summary>
-    internal static void MountAll(string rootPath, IReadOnlyList<MountStep> steps, List<MountRecord> made, OperationContext ctx)
+    internal static void MountAll(string rootPath, IReadOnlyList<PlannedMount> steps, List<MountRecord> made, OperationContext ctx)
     {
         var i = 0;
         foreach (var step in steps)
@@ -53,7 +53,7 @@ internal static class MountMaker
     }
 
     /// <summary>Resolves a mount point inside the root like chroot would and checks it stays inside.</summary>
-    internal static string ResolveTarget(string rootPath, MountStep step)
+    internal static string ResolveTarget(string rootPath, PlannedMount step)
     {
         var target = PathInRoot.Resolve(rootPath, step.PathInRoot);
         if (target == rootPath || !PathInRoot.IsAtOrBelow(target, rootPath))
@@ -80,12 +80,12 @@ internal static class MountMaker
         return target;
     }
 
-    internal static GentooImageException Unsafe(MountStep step, string target, string rootPath, string why) =>
+    internal static GentooImageException Unsafe(PlannedMount step, string target, string rootPath, string why) =>
         new(ErrorKind.UnsafeMountPoint,
             $"The mount point {step.PathInRoot} of '{rootPath}' resolves (following the root's symlinks) to '{target}': {why}. Nothing was mounted. Replace the symlink with a real directory in the root.",
             target);
 
-    internal static MountRecord? MountOne(string rootPath, MountStep step, List<MountRecord> made)
+    internal static MountRecord? MountOne(string rootPath, PlannedMount step, List<MountRecord> made)
     {
         var target = ResolveTarget(rootPath, step);
         var source = step.Source;
@@ -139,7 +139,7 @@ internal static class MountMaker
         return record;
     }
 
-    internal static GentooImageException Failed(MountStep step, string source, string target, int errno) =>
+    internal static GentooImageException Failed(PlannedMount step, string source, string target, int errno) =>
         new(ErrorKind.MountFailed,
             $"Mounting {step.Type} {source} on '{target}' ({step.Options}) failed: {LibC.StrError(errno)} (errno {errno}). " +
             "Mounts already made were undone. Check the path in the root and that the kernel supports the file system.",

@@ -32,18 +32,18 @@ internal static class MountPlanner
         return full;
     }
 
-    internal static IReadOnlyList<MountStep> Steps(BuildMountOptions options, (int Uid, int Gid)? portageOwner)
+    internal static IReadOnlyList<PlannedMount> Steps(BuildMountOptions options, (int Uid, int Gid)? portageOwner)
     {
         // Every mount is made a slave right after it is made: on a host whose / is shared (systemd),
         // a new mount below the root would otherwise be a peer and unmounts could propagate.
         const ulong kernelFs = LibC.MS_NOSUID | LibC.MS_NODEV | LibC.MS_NOEXEC;
-        var slave = MountStep.Slave;
-        var steps = new List<MountStep>
+        var slave = PlannedMount.Slave;
+        var steps = new List<PlannedMount>
         {
             new("/proc", "proc", "proc", kernelFs, null, slave, "proc", "nosuid,nodev,noexec,slave"),
-            new("/sys", "/sys", null, LibC.MS_BIND | LibC.MS_REC, null, MountStep.RecursiveSlave, "rbind", "rbind,rslave"),
-            new("/dev", "/dev", null, LibC.MS_BIND | LibC.MS_REC, null, MountStep.RecursiveSlave, "rbind", "rbind,rslave"),
-            new("/run", "/run", null, LibC.MS_BIND, null, MountStep.Slave, "bind", "bind,slave"),
+            new("/sys", "/sys", null, LibC.MS_BIND | LibC.MS_REC, null, PlannedMount.RecursiveSlave, "rbind", "rbind,rslave"),
+            new("/dev", "/dev", null, LibC.MS_BIND | LibC.MS_REC, null, PlannedMount.RecursiveSlave, "rbind", "rbind,rslave"),
+            new("/run", "/run", null, LibC.MS_BIND, null, PlannedMount.Slave, "bind", "bind,slave"),
             new("/dev/pts", "devpts", "devpts", LibC.MS_NOSUID | LibC.MS_NOEXEC, "newinstance,gid=5,mode=620,ptmxmode=666", slave, "devpts",
                 "newinstance,gid=5,mode=620,ptmxmode=666,nosuid,noexec,slave"),
             new("/dev/ptmx", "/dev/pts/ptmx", null, LibC.MS_BIND, null, slave, "bind", "bind,slave", IsFile: true, SourceInRoot: true),
@@ -69,12 +69,12 @@ internal static class MountPlanner
 
         if (options.DistfilesCache is { } distfiles)
         {
-            steps.Add(new("/var/cache/distfiles", distfiles, null, LibC.MS_BIND, null, MountStep.Slave, "bind", "bind,slave"));
+            steps.Add(new("/var/cache/distfiles", distfiles, null, LibC.MS_BIND, null, PlannedMount.Slave, "bind", "bind,slave"));
         }
 
         if (options.BinpkgCache is { } binpkgs)
         {
-            steps.Add(new("/var/cache/binpkgs", binpkgs, null, LibC.MS_BIND, null, MountStep.Slave, "bind", "bind,slave"));
+            steps.Add(new("/var/cache/binpkgs", binpkgs, null, LibC.MS_BIND, null, PlannedMount.Slave, "bind", "bind,slave"));
         }
 
         return steps;

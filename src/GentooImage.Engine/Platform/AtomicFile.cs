@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace GentooImage.Engine.Platform;
 
@@ -9,14 +10,29 @@ namespace GentooImage.Engine.Platform;
 /// (a rename replaces a symlink, it never follows it). A reader sees the old file or the new one,
 /// never half of one; on any failure the temporary file is removed and the target is untouched.
 /// The temporary name carries this process's <see cref="OwnerTag"/>
-/// (<c>.&lt;name&gt;.o&lt;pid&gt;_&lt;start&gt;-&lt;random&gt;.tmp</c>), so a sweep can tell a killed
-/// run's leftover from a live one's.
+/// (<c>.&lt;name&gt;.o&lt;pid&gt;_&lt;start&gt;-&lt;random&gt;.tmp</c>), so <see cref="SweepBeside"/> can
+/// tell a killed run's leftover from a live one's. Writers sweep where they write: New-RawDiskImage
+/// beside the image and its sidecars, <c>BuildRootStore.Save</c> beside state.json.
 /// </summary>
 public static class AtomicFile
 {
     /// <summary>The temporary name used beside <paramref name="path"/> for one write.</summary>
     public static string TempPathFor(string path) =>
         Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "." + Path.GetFileName(path) + "." + OwnerTag.UniqueName(string.Empty) + ".tmp");
+
+    /// <summary>
+    /// The names <see cref="TempPathFor"/> makes for any target (followed by <paramref name="suffix"/>,
+    /// e.g. a tool's output written beside the temporary file).
+    /// </summary>
+    public static Regex TempNamePattern(string suffix = "") =>
+        new(@"^\..+\." + OwnerTag.Pattern + Regex.Escape(".tmp" + suffix) + "$", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Removes the temporary files that killed writers (their owner no longer runs) left beside
+    /// <paramref name="path"/>; returns their paths.
+    /// </summary>
+    public static IReadOnlyList<string> SweepBeside(string path, Action<string>? verbose) =>
+        Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir ? Leftovers.Sweep(dir, TempNamePattern(), verbose) : Array.Empty<string>();
 
     /// <summary>Replaces <paramref name="path"/> with <paramref name="text"/> (UTF-8, no BOM).</summary>
     public static void WriteText(string path, string text) =>

@@ -52,16 +52,18 @@ public static class HostPathPolicy
     /// <summary>
     /// Checks a build root directory (existing or to be created). Returns its canonical path.
     /// Also refuses a directory above another build root (given by <paramref name="isBuildRoot"/>,
-    /// looked for among the mounts below it and a few levels down).
+    /// looked for among the mounts below it and a few levels down; <paramref name="evidenceFiles"/>,
+    /// paths inside a root of which every build root has at least one, narrow the search cheaply
+    /// before <paramref name="isBuildRoot"/> is asked). <see cref="Model.BuildRootGuard"/> passes both.
     /// </summary>
-    public static string CheckBuildRoot(string path, string parameterName, Func<string, bool>? isBuildRoot = null)
+    public static string CheckBuildRoot(string path, string parameterName, Func<string, bool>? isBuildRoot = null, IReadOnlyList<string>? evidenceFiles = null)
     {
         var canonical = Canonical(path, parameterName, ErrorKind.UnsafeRootPath);
         var mounts = MountTable.Read();
         var why = WhyUnsafe(canonical, HostPathUse.BuildRoot, mounts) ?? SystemDirectoryAliases.WhyAlias(canonical) ?? WhyHome(canonical);
         if (why is null && isBuildRoot is not null)
         {
-            var other = NestedBuildRoots.FindBelow(canonical, mounts, isBuildRoot);
+            var other = NestedBuildRoots.FindBelow(canonical, mounts, isBuildRoot, evidenceFiles);
             if (other is not null)
             {
                 why = $"it holds another build root, '{other}'";
@@ -268,17 +270,22 @@ public static class HostPathPolicy
     /// <summary>What is at a path, described for a message ("a regular file", "a block device"), or null when nothing is.</summary>
     public static string? FileKind(string path) => FileIdentity.TypeOf(path) switch
     {
-        0 => FileIdentity.TypeOf(path, follow: false) == FileIdentity.Symlink ? "a dangling symbolic link" : null,
-        FileIdentity.Regular => "a regular file",
-        FileIdentity.Directory => "a directory",
-        FileIdentity.BlockDevice => "a block device",
-        FileIdentity.CharDevice => "a character device",
-        FileIdentity.Fifo => "a FIFO",
-        FileIdentity.Socket => "a socket",
+        0 => FileIdentity.TypeOf(path, follow: false) == LibC.S_IFLNK ? "a dangling symbolic link" : null,
+        LibC.S_IFREG => "a regular file",
+        LibC.S_IFDIR => "a directory",
+        LibC.S_IFBLK => "a block device",
+        LibC.S_IFCHR => "a character device",
+        LibC.S_IFIFO => "a FIFO",
+        LibC.S_IFSOCK => "a socket",
         _ => "not a regular file",
     };
 
-    private static string Canonical(string path, string parameterName, ErrorKind kind)
+    /// <summary>
+    /// The one canonicaliser of a path given by the user: it must be absolute (never relative to the
+    /// process's directory, which is not PowerShell's location) and free of control characters
+    /// (<see cref="CheckText"/>); symlinks are resolved. Failures are of <paramref name="kind"/>.
+    /// </summary>
+    internal static string Canonical(string path, string parameterName, ErrorKind kind)
     {
         if (string.IsNullOrEmpty(path) || !System.IO.Path.IsPathRooted(path))
         {

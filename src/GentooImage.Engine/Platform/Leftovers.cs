@@ -19,18 +19,24 @@ public static class Leftovers
     /// <summary>Invoke-GentooChroot's script in the root's /var/tmp.</summary>
     public const string ChrootScriptPrefix = "gentooimage-";
 
-    private const string Tag = "o[0-9]+_[0-9]+-[0-9a-f]{8}";
+    private static readonly Regex s_staging = PatternFor(StagingPrefix);
+    private static readonly Regex s_chrootScript = PatternFor(ChrootScriptPrefix, ".sh");
 
-    private static readonly Regex s_staging = new("^" + Regex.Escape(StagingPrefix) + Tag + "$", RegexOptions.CultureInvariant);
-    private static readonly Regex s_chrootScript = new("^" + Regex.Escape(ChrootScriptPrefix) + Tag + @"\.sh$", RegexOptions.CultureInvariant);
+    /// <summary>
+    /// The names <see cref="OwnerTag.UniqueName"/> makes with <paramref name="prefix"/> and
+    /// <paramref name="suffix"/> (both taken literally): what <see cref="Sweep"/> is given.
+    /// </summary>
+    public static Regex PatternFor(string prefix, string suffix = "") =>
+        new("^" + Regex.Escape(prefix) + OwnerTag.Pattern + Regex.Escape(suffix) + "$", RegexOptions.CultureInvariant);
 
     /// <summary>
     /// Removes what killed runs left for one root: staging trees beside and inside it, and chroot
     /// scripts in its /var/tmp. Used by New-RawDiskImage, Invoke-GentooChroot and Dismount-BuildFilesystems.
+    /// <paramref name="rootPath"/> is canonical (what BuildRootGuard.Demand returns); it is not resolved again.
     /// </summary>
     public static IReadOnlyList<string> SweepRoot(string rootPath, Action<string>? verbose)
     {
-        var root = PathInRoot.RealPath(rootPath).TrimEnd('/');
+        var root = rootPath.TrimEnd('/');
         var removed = new List<string>();
         if (root.Length == 0 || !Directory.Exists(root))
         {
@@ -121,7 +127,8 @@ public static class Leftovers
             return;
         }
 
-        var full = Path.GetFullPath(path);
+        // Canonical, as MountTable.Below wants: the directory swept may have been named through a symlink.
+        var full = PathInRoot.RealPath(path);
         if (MountTable.Below(MountTable.Read(), full).Count > 0)
         {
             throw new GentooImageException(ErrorKind.BuildRootBusy, $"Something is mounted at or below '{full}'; it was not removed.", full);

@@ -21,11 +21,14 @@ public static class MountTable
         return list;
     }
 
-    /// <summary>Mounts at or below <paramref name="root"/>, deepest first (the order to unmount them in).</summary>
+    /// <summary>
+    /// Mounts at or below <paramref name="root"/>, deepest first (the order to unmount them in).
+    /// mountinfo holds canonical paths, so <paramref name="root"/> must be canonical too (what
+    /// BuildRootGuard.Demand or PathInRoot.Resolve return); it is not resolved again here.
+    /// </summary>
     public static IReadOnlyList<MountEntry> Below(IEnumerable<MountEntry> table, string root)
     {
-        // mountinfo holds canonical paths: a root reached through a symlink must be compared as such.
-        var prefix = PathInRoot.RealPath(root).TrimEnd('/');
+        var prefix = root.TrimEnd('/');
         return table
             .Where(m => m.MountPoint == prefix || m.MountPoint.StartsWith(prefix + "/", StringComparison.Ordinal))
             .Select((m, i) => (m, i))

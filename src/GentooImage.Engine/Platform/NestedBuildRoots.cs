@@ -6,8 +6,12 @@ namespace GentooImage.Engine.Platform;
 /// </summary>
 internal static class NestedBuildRoots
 {
-    /// <summary>Another build root below <paramref name="canonical"/> (among the mounts below it, and three levels down), or null.</summary>
-    public static string? FindBelow(string canonical, IReadOnlyList<MountEntry> mounts, Func<string, bool> isBuildRoot)
+    /// <summary>
+    /// Another build root below <paramref name="canonical"/> (among the mounts below it, and three
+    /// levels down), or null. <paramref name="evidenceFiles"/> (the guard's, e.g. "/etc/os-release";
+    /// null: ask <paramref name="isBuildRoot"/> of every directory) are looked at first, lstat only.
+    /// </summary>
+    public static string? FindBelow(string canonical, IReadOnlyList<MountEntry> mounts, Func<string, bool> isBuildRoot, IReadOnlyList<string>? evidenceFiles)
     {
         if (!Directory.Exists(canonical))
         {
@@ -60,7 +64,7 @@ internal static class NestedBuildRoots
                         continue;
                     }
 
-                    if (MayBeRoot(child.FullName) && isBuildRoot(child.FullName))
+                    if (MayBeRoot(child.FullName, evidenceFiles) && isBuildRoot(child.FullName))
                     {
                         return child.FullName;
                     }
@@ -76,7 +80,6 @@ internal static class NestedBuildRoots
     }
 
     /// <summary>A cheap first look (lstat only) before the in-root evidence check.</summary>
-    private static bool MayBeRoot(string dir) =>
-        new[] { "etc/gentoo-release", "etc/os-release", "usr/lib/os-release", "var/lib/gentooimage/state.json" }
-            .Any(f => FileIdentity.TypeOf(System.IO.Path.Join(dir, f), follow: false) != 0);
+    private static bool MayBeRoot(string dir, IReadOnlyList<string>? evidenceFiles) =>
+        evidenceFiles is null || evidenceFiles.Any(f => FileIdentity.TypeOf(System.IO.Path.Join(dir, f), follow: false) != 0);
 }

@@ -14,6 +14,12 @@ public static partial class OwnerTag
     private static readonly Lazy<string> s_current = new(() =>
         Format(Environment.ProcessId, StartTimeOf(Environment.ProcessId) ?? 0));
 
+    /// <summary>
+    /// The regular expression (text) of the owned part of a name made by <see cref="UniqueName"/>:
+    /// the tag and its 8 random hex digits. Use <see cref="Leftovers.PatternFor"/> for a whole name.
+    /// </summary>
+    public const string Pattern = "o[0-9]+_[0-9]+-[0-9a-f]{8}";
+
     /// <summary>This process's tag, e.g. <c>o4242_1234567</c>.</summary>
     public static string Current => s_current.Value;
 

@@ -14,15 +14,10 @@ namespace GentooImage.Engine.Platform;
 /// holder exits, even on SIGKILL, so a stale lock file never blocks anybody. The holder writes
 /// its pid, operation and command line into the file, for the message the next session gets.
 /// </summary>
-public sealed partial class RootLock : IDisposable
+public sealed class RootLock : IDisposable
 {
     /// <summary>Where lock files live (a tmpfs: locks do not outlive a reboot, nor should they).</summary>
     public static string Directory { get; set; } = "/run/lock/gentooimage";
-
-    private const int LOCK_EX = 2;
-    private const int LOCK_NB = 4;
-    private const int LOCK_UN = 8;
-    private const int EWOULDBLOCK = 11;
 
     private SafeFileHandle? _handle;
     private readonly string _file;
@@ -36,23 +31,6 @@ public sealed partial class RootLock : IDisposable
 
     /// <summary>The canonical root path this lock is for.</summary>
     public string RootPath { get; }
-
-    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
-    private static partial int FlockNative(int fd, int operation);
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int OpenNative(string path, int flags, int mode);
-
-    [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
-    private static partial nint PwriteNative(int fd, ReadOnlySpan<byte> buffer, nint count, long offset);
-
-    [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
-    private static partial nint PreadNative(int fd, Span<byte> buffer, nint count, long offset);
-
-    private const int O_RDWR = 2;
-    private const int O_CREAT = 0x40;
-    private const int O_NOFOLLOW = 0x20000;
-    private const int O_CLOEXEC = 0x80000;
 
     /// <summary>The lock file for a canonical root path.</summary>
     public static string FileFor(string canonicalRoot)
@@ -77,7 +55,7 @@ public sealed partial class RootLock : IDisposable
             cancellation.ThrowIfCancellationRequested();
             // open(2) directly: .NET's FileStream takes flock(LOCK_SH) of its own on Unix, which
             // would collide with ours and fail with a sharing violation instead of waiting its turn.
-            var fd = OpenNative(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0x1A4 /* 0644 */);
+            var fd = LibC.Open(file, LibC.O_RDWR | LibC.O_CREAT | LibC.O_CLOEXEC | LibC.O_NOFOLLOW, 0x1A4 /* 0644 */);
             if (fd < 0)
             {
                 var openErrno = Marshal.GetLastPInvokeError();
@@ -85,7 +63,7 @@ public sealed partial class RootLock : IDisposable
             }
 
             var handle = new SafeFileHandle(fd, ownsHandle: true);
-            if (FlockNative(fd, LOCK_EX | LOCK_NB) == 0)
+            if (LibC.Flock(fd, LibC.LOCK_EX | LibC.LOCK_NB) == 0)
             {
                 // The file may have been unlinked by the previous holder between our open and
                 // flock: then this lock is on a dead inode; open again.
@@ -102,7 +80,7 @@ public sealed partial class RootLock : IDisposable
 
             var errno = Marshal.GetLastPInvokeError();
             handle.Dispose();
-            if (errno != EWOULDBLOCK)
+            if (errno != LibC.EWOULDBLOCK)
             {
                 throw new GentooImageException(ErrorKind.BuildRootLocked, $"Cannot lock the build root '{canonicalRoot}' ({file}): {LibC.StrError(errno)}.", canonicalRoot);
             }
@@ -125,7 +103,7 @@ public sealed partial class RootLock : IDisposable
     public static string Holder(string lockFile)
     {
         // Raw read(2): a .NET FileStream would try a shared flock of its own and fail on the holder's.
-        var fd = OpenNative(lockFile, 0 /* O_RDONLY */ | O_CLOEXEC | O_NOFOLLOW, 0);
+        var fd = LibC.Open(lockFile, LibC.O_RDONLY | LibC.O_CLOEXEC | LibC.O_NOFOLLOW);
         if (fd < 0)
         {
             return "a process whose details cannot be read";
@@ -133,7 +111,7 @@ public sealed partial class RootLock : IDisposable
 
         using var handle = new SafeFileHandle(fd, ownsHandle: true);
         var buffer = new byte[1024];
-        var n = PreadNative(fd, buffer, buffer.Length, 0);
+        var n = LibC.PRead(fd, buffer, buffer.Length, 0);
         var text = n > 0 ? Encoding.UTF8.GetString(buffer, 0, (int)n).Trim() : string.Empty;
         return text.Length == 0 ? "a process that is just starting" : text.Replace('\n', ' ');
     }
@@ -155,7 +133,7 @@ public sealed partial class RootLock : IDisposable
             // Left for the next holder to reuse.
         }
 
-        FlockNative((int)_handle.DangerousGetHandle(), LOCK_UN);
+        LibC.Flock((int)_handle.DangerousGetHandle(), LibC.LOCK_UN);
         _handle.Dispose();
         _handle = null;
     }
@@ -184,7 +162,7 @@ public sealed partial class RootLock : IDisposable
         Array.Fill(bytes, (byte)' ');
         var used = Encoding.UTF8.GetBytes(text.Length > 900 ? text[..900] : text, bytes);
         bytes[used] = (byte)'\n';
-        PwriteNative((int)_handle!.DangerousGetHandle(), bytes, bytes.Length, 0);
+        LibC.PWrite((int)_handle!.DangerousGetHandle(), bytes, bytes.Length, 0);
     }
 
     private static bool SameFile(SafeFileHandle handle, (ulong Device, ulong Inode) path) =>

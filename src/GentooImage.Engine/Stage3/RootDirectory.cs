@@ -83,7 +83,7 @@ internal static class RootDirectory
     public static IReadOnlyList<MountEntry> MountsBelow(string root)
     {
         var real = PathInRoot.RealPath(root).TrimEnd('/');
-        return MountTable.Below(MountTable.Read(), root).Where(m => m.MountPoint != real).ToList();
+        return MountTable.Below(MountTable.Read(), real).Where(m => m.MountPoint != real).ToList();
     }
 
     /// <summary>The root's entries, without the lost+found of a root that is its own mount point.</summary>

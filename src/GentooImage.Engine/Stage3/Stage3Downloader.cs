@@ -147,7 +147,7 @@ public sealed class Stage3Downloader
                     throw Failed(uri, $"the server sent {total} bytes, but the signed pointer says {want}. The mirror's copy is truncated or changed; try another -Mirror", null);
                 }
 
-                File.Move(part, target, overwrite: true);
+                AtomicFile.Commit(part, target);
                 return target;
             }
             catch (OperationCanceledException ex) when (ctx.Cancellation.IsCancellationRequested)

@@ -17,7 +17,8 @@ public sealed class Stage3Installer
     internal const string Step = "New-Stage3Root";
 
     /// <summary>Temporary directories of New-Stage3Root in /tmp: gi-gpg-&lt;owner&gt;, gi-ptr-&lt;owner&gt;.</summary>
-    private static readonly Regex s_leftovers = new(@"^gi-(gpg|ptr)-o[0-9]+_[0-9]+-[0-9a-f]{8}$", RegexOptions.CultureInvariant);
+    private static readonly Regex s_gnupgHome = Leftovers.PatternFor(TemporaryGnupgHome.Prefix);
+    private static readonly Regex s_pointerDirectory = Leftovers.PatternFor(Stage3Planner.PointerDirectoryPrefix);
 
     private readonly IProcessRunner _runner;
     private readonly OpenPgpVerifier _pgp;
@@ -49,7 +50,7 @@ public sealed class Stage3Installer
 
         RootDirectory.CheckTarget(rootPath, request.Force);
         var root = new BuildRoot(rootPath) { State = BuildRootState.Ready };
-        var step = StepRecorder.Start(root, Step, ctx.Cancellation, ctx.Warning);
+        var step = StepRecorder.Start(root, Step, ctx);
         var downloader = new Stage3Downloader(request.CacheDirectory);
 
         // 1. The DIGESTS: signature checked, expected hashes read, before anything is extracted.
@@ -124,13 +125,9 @@ public sealed class Stage3Installer
 
     /// <summary>Removes what killed New-Stage3Root runs left in /tmp (their owner no longer runs).</summary>
     public static IReadOnlyList<string> RemoveLeftovers(IProcessRunner runner, OperationContext ctx) =>
-        Leftovers.Sweep(Path.GetTempPath(), s_leftovers, ctx.Verbose, path =>
-        {
-            if (Path.GetFileName(path).StartsWith(TemporaryGnupgHome.Prefix, StringComparison.Ordinal))
-            {
-                TemporaryGnupgHome.KillAgent(runner, path);
-            }
-        });
+        Leftovers.Sweep(Path.GetTempPath(), s_gnupgHome, ctx.Verbose, path => TemporaryGnupgHome.KillAgent(runner, path))
+            .Concat(Leftovers.Sweep(Path.GetTempPath(), s_pointerDirectory, ctx.Verbose))
+            .ToList();
 
     private static void MarkIncomplete(string rootPath, Stage3Info stage3) =>
         BuildRootStore.Save(new BuildRoot(rootPath) { State = BuildRootState.Incomplete, Stage3 = stage3 });

@@ -10,6 +10,9 @@ namespace GentooImage.Engine.Stage3;
 /// </summary>
 internal sealed class Stage3Planner
 {
+    /// <summary>The temporary directory (in /tmp) of a signed pointer being checked: gi-ptr-&lt;owner tag&gt;.</summary>
+    internal const string PointerDirectoryPrefix = "gi-ptr-";
+
     private readonly OpenPgpVerifier _pgp;
 
     public Stage3Planner(OpenPgpVerifier pgp) => _pgp = pgp;
@@ -25,13 +28,11 @@ internal sealed class Stage3Planner
             Privilege.RequireRoot(Stage3Installer.Step, "extracting a stage3 must keep numeric owners, device nodes and file capabilities");
         }
 
-        // Symlinks in -Path are resolved first: the checks below (system directories, mounts, emptiness)
-        // and -Force's clearing must all see the directory that will really be written.
-        if (Path.IsPathRooted(request.RootPath))
-        {
-            request = request with { RootPath = PathInRoot.RealPath(Path.GetFullPath(request.RootPath)) };
-        }
-
+        // The guard's rules and canonical path (HostPathPolicy.CheckBuildRoot, as BuildRootGuard.Open
+        // uses them; the cmdlet has also checked for roots below it and taken the lock). Symlinks in
+        // -Path are resolved first: the checks below (mounts, emptiness) and -Force's clearing must all
+        // see the directory that will really be written.
+        request = request with { RootPath = HostPathPolicy.CheckBuildRoot(request.RootPath, "Path") };
         Validate(request);
         RootDirectory.CheckTarget(request.RootPath, request.Force);
         if (request.Stage3 is { } given)
@@ -101,7 +102,7 @@ internal sealed class Stage3Planner
         string payload;
         if (request.Verification == Stage3Verification.Full)
         {
-            var tmp = Path.Combine(Leftovers.CreateTempDirectory("gi-ptr-"), "latest.txt");
+            var tmp = Path.Combine(Leftovers.CreateTempDirectory(PointerDirectoryPrefix), "latest.txt");
             try
             {
                 await File.WriteAllBytesAsync(tmp, bytes, ctx.Cancellation).ConfigureAwait(false);
@@ -167,9 +168,6 @@ internal sealed class Stage3Planner
 
     private static void Validate(Stage3Request request)
     {
-        // The root guard's rules (the cmdlet has also checked for roots below it and taken the lock).
-        HostPathPolicy.CheckBuildRoot(request.RootPath, "Path");
-
         HostPathPolicy.CheckCacheDirectory(request.CacheDirectory, "CacheDirectory");
 
         if (!Stage3Names.IsValidFlavor(request.Flavor))

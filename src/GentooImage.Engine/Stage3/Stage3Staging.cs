@@ -1,4 +1,3 @@
-using GentooImage.Engine.Image;
 using GentooImage.Engine.Platform;
 
 namespace GentooImage.Engine.Stage3;

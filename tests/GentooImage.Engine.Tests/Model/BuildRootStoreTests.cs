@@ -29,6 +29,23 @@ public sealed class BuildRootStoreTests : IDisposable
     }
 
     [Fact]
+    public void SaveRemovesTheTemporaryStateFileOfAKilledSaveButNotALiveOne()
+    {
+        BuildRootStore.Save(new BuildRoot(_dir));
+        var dir = Path.GetDirectoryName(BuildRootStore.StatePathFor(_dir))!;
+        var me = OwnerTag.StartTimeOf(Environment.ProcessId)!.Value;
+        var dead = Path.Combine(dir, $".state.json.{OwnerTag.Format(Environment.ProcessId, me - 1)}-0123abcd.tmp");
+        var live = AtomicFile.TempPathFor(BuildRootStore.StatePathFor(_dir));
+        File.WriteAllText(dead, "{");
+        File.WriteAllText(live, "{");
+
+        BuildRootStore.Save(new BuildRoot(_dir));
+
+        Assert.False(File.Exists(dead));
+        Assert.True(File.Exists(live));
+    }
+
+    [Fact]
     public void RoundTripsEveryPart()
     {
         var root = new BuildRoot(_dir)

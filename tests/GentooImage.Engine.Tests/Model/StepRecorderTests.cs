@@ -38,7 +38,7 @@ public sealed class StepRecorderTests : IDisposable
     public void SuccessIsRecordedOnceAndSaved()
     {
         var root = new BuildRoot(_dir);
-        var step = StepRecorder.Start(root, "New-RawDiskImage");
+        var step = StepRecorder.Start(root, "New-RawDiskImage", OperationContext.None);
         step.Succeeded("done", new Dictionary<string, string> { ["Path"] = "/x.img" });
         step.Failed(new IOException("late")); // a second finish is ignored
 
@@ -54,7 +54,7 @@ public sealed class StepRecorderTests : IDisposable
         var stateDir = Path.GetDirectoryName(BuildRootStore.StatePathFor(_dir))!;
         Directory.CreateDirectory(stateDir);
         var warnings = new List<string>();
-        var step = StepRecorder.Start(root, "Mount-BuildFilesystems", warning: warnings.Add);
+        var step = StepRecorder.Start(root, "Mount-BuildFilesystems", new OperationContext(warning: warnings.Add));
 
         // A file where the state's directory belongs, so the save fails (also for root, who ignores modes).
         Directory.Delete(stateDir);
@@ -70,7 +70,7 @@ public sealed class StepRecorderTests : IDisposable
     [Fact]
     public void NoRootRecordsNothing()
     {
-        var step = StepRecorder.Start(null, "New-RawDiskImage");
+        var step = StepRecorder.Start(null, "New-RawDiskImage", OperationContext.None);
         step.Succeeded("done");
         step.Failed(new IOException("x"));
         Assert.Empty(Directory.GetFileSystemEntries(_dir));

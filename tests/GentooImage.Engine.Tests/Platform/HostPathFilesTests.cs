@@ -30,7 +30,7 @@ public sealed class HostPathFilesTests : IDisposable
         var ex = Assert.Throws<GentooImageException>(() => HostPathPolicy.CheckOutputFile(node, "Path", HostPathUse.Image, mayReplace: true, "use -Force"));
         Assert.Equal(ErrorKind.UnsafeOutputPath, ex.Kind);
         Assert.Contains("block device", ex.Message);
-        Assert.Equal(FileIdentity.BlockDevice, FileIdentity.TypeOf(node));
+        Assert.Equal(LibC.S_IFBLK, FileIdentity.TypeOf(node));
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class HostPathFilesTests : IDisposable
         var child = Path.Combine(parent, "2026", "root");
         Directory.CreateDirectory(Path.Combine(child, "etc"));
         File.WriteAllText(Path.Combine(child, "etc/os-release"), "ID=gentoo\n");
-        var ex = Assert.Throws<GentooImageException>(() => HostPathPolicy.CheckBuildRoot(parent, "Path", d => d == child));
+        var ex = Assert.Throws<GentooImageException>(() => HostPathPolicy.CheckBuildRoot(parent, "Path", d => d == child, new[] { "/etc/os-release" }));
         Assert.Equal(ErrorKind.UnsafeRootPath, ex.Kind);
         Assert.Contains(child, ex.Message);
         Assert.Equal(child, HostPathPolicy.CheckBuildRoot(child, "Path", d => d == child));

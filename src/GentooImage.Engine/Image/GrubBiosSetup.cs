@@ -9,7 +9,7 @@ namespace GentooImage.Engine.Image;
 /// disabled, and the blocklist at the end of core.img's first sector (diskboot.img) pointing at
 /// the rest of the core image. Offsets are from GRUB's boot.S and diskboot.S.
 /// </summary>
-internal static class GrubBoot
+internal static class GrubBiosSetup
 {
     /// <summary>Bytes of boot code in an MBR (the disk signature starts at 440).</summary>
     public const int BootCodeSize = 440;

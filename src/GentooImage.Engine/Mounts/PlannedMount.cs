@@ -3,7 +3,7 @@ using GentooImage.Engine.Platform;
 namespace GentooImage.Engine.Mounts;
 
 /// <summary>One mount of the plan. <see cref="PathInRoot"/> is resolved right before mounting.</summary>
-internal sealed record MountStep(
+internal sealed record PlannedMount(
     string PathInRoot,
     string Source,
     string? FsType,

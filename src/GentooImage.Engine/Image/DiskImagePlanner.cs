@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
+using static GentooImage.Engine.Image.SizeText;
 
 namespace GentooImage.Engine.Image;
 
@@ -12,11 +13,8 @@ namespace GentooImage.Engine.Image;
 /// partitions (boot loader partitions first, the root partition last so it can grow), the sizes,
 /// the UUIDs and the kernel command line.
 /// </summary>
-internal static class DiskLayoutPlanner
+internal static class DiskImagePlanner
 {
-    private const long MiB = 1024 * 1024;
-    private const long SectorsPerMiB = MiB / 512;
-
     /// <summary>Plans the image (nothing is written): checks the request, finds the kernel, measures the root.</summary>
     public static DiskImageLayout Plan(DiskImageRequest request, OperationContext ctx)
     {
@@ -60,8 +58,8 @@ internal static class DiskLayoutPlanner
         ctx.Report(new ProgressReport("Planning the disk image", "Measuring " + root));
         var scan = RootTree.Scan(root, ctx);
 
-        // The one place the firmware is looked at: the boot loaders, in disk order. The default
-        // table is GPT when an EFI loader is among them (MBR for BIOS alone).
+        // -Firmware becomes boot loaders here, once (BootLoader.For), in disk order; the rest of the
+        // plan asks them. The default table is GPT when an EFI loader is among them (MBR for BIOS alone).
         var bootLoaders = BootLoader.For(request.Firmware);
         var table = request.PartitionTable ?? (bootLoaders.Any(l => l.WantsGpt) ? PartitionTableKind.Gpt : PartitionTableKind.Mbr);
         var gpt = table == PartitionTableKind.Gpt;
@@ -81,7 +79,7 @@ internal static class DiskLayoutPlanner
         var rootPartUuid = gpt ? Guid.NewGuid().ToString() : $"{diskId}-01";
         parts.Add(new ImagePartition { Number = 1, Role = "root", StartSector = next, SizeSectors = 0, Type = gpt ? DiskPartition.X86RootGuid : "83", PartUuid = rootPartUuid });
 
-        var lead = next * 512;
+        var lead = next * SectorSize;
         var minRootFs = (long)(scan.UsedBytes * 1.1) + (scan.Entries * 256) + (64 * MiB);
         var minimum = RoundUpMiB(lead + minRootFs + MiB);
         var size = request.Size is null

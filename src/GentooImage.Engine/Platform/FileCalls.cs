@@ -1,55 +1,17 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace GentooImage.Engine.Image;
-
-/// <summary>lstat(2) result, the fields the image stage needs.</summary>
-internal readonly record struct FileStat(ulong Dev, ulong Ino, ulong NLink, uint Mode, uint Uid, uint Gid, ulong RDev, long Size, long Blocks, long MTimeSec, long MTimeNsec, long ATimeSec, long ATimeNsec)
-{
-    public const uint TypeMask = 0xF000;
-    public const uint Directory = 0x4000;
-    public const uint Regular = 0x8000;
-    public const uint Symlink = 0xA000;
-
-    public bool IsDirectory => (Mode & TypeMask) == Directory;
-
-    public bool IsRegular => (Mode & TypeMask) == Regular;
-
-    public bool IsSymlink => (Mode & TypeMask) == Symlink;
-}
+namespace GentooImage.Engine.Platform;
 
 /// <summary>
-/// The libc calls that copy a tree with its metadata, for x86_64 glibc only: <see cref="StatX8664"/>
-/// is x86_64's struct stat (aarch64 and the other generic-ABI architectures order st_mode and
-/// st_nlink differently and would need a layout of their own). The module builds x86_64 images on
-/// x86_64 hosts.
+/// The libc calls that copy a tree with its metadata (link, mkdir, chmod, lchown, mknod, times,
+/// xattrs), each throwing an <see cref="IOException"/> with the errno's text: New-RawDiskImage's
+/// staging tree and New-Stage3Root's staging directory use them. lstat(2) and struct
+/// stat are <see cref="LibC.TryStat"/>'s, the one layout the engine decodes.
 /// </summary>
 internal static unsafe partial class FileCalls
 {
     private const string Lib = "libc";
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct StatX8664
-    {
-        public ulong st_dev;
-        public ulong st_ino;
-        public ulong st_nlink;
-        public uint st_mode;
-        public uint st_uid;
-        public uint st_gid;
-        public int pad0;
-        public ulong st_rdev;
-        public long st_size;
-        public long st_blksize;
-        public long st_blocks;
-        public long st_atime;
-        public long st_atime_nsec;
-        public long st_mtime;
-        public long st_mtime_nsec;
-        public long st_ctime;
-        public long st_ctime_nsec;
-        public long r0, r1, r2;
-    }
 
     [StructLayout(LayoutKind.Sequential)]
     private struct Timespec
@@ -57,9 +19,6 @@ internal static unsafe partial class FileCalls
         public long Sec;
         public long Nsec;
     }
-
-    [LibraryImport(Lib, EntryPoint = "lstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int LStatNative(string path, out StatX8664 buf);
 
     [LibraryImport(Lib, EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int LinkNative(string oldPath, string newPath);
@@ -94,27 +53,10 @@ internal static unsafe partial class FileCalls
     /// <summary>errno of EXDEV (link across file systems).</summary>
     public const int EXDEV = 18;
 
-    public static FileStat LStat(string path)
-    {
-        if (LStatNative(path, out var s) != 0)
-        {
-            throw Error("lstat", path);
-        }
+    public static FileStat LStat(string path) =>
+        LibC.TryStat(path, follow: false, out var stat) ? stat : throw Error("lstat", path);
 
-        return new FileStat(s.st_dev, s.st_ino, s.st_nlink, s.st_mode, s.st_uid, s.st_gid, s.st_rdev, s.st_size, s.st_blocks, s.st_mtime, s.st_mtime_nsec, s.st_atime, s.st_atime_nsec);
-    }
-
-    public static bool TryLStat(string path, out FileStat stat)
-    {
-        if (LStatNative(path, out var s) != 0)
-        {
-            stat = default;
-            return false;
-        }
-
-        stat = new FileStat(s.st_dev, s.st_ino, s.st_nlink, s.st_mode, s.st_uid, s.st_gid, s.st_rdev, s.st_size, s.st_blocks, s.st_mtime, s.st_mtime_nsec, s.st_atime, s.st_atime_nsec);
-        return true;
-    }
+    public static bool TryLStat(string path, out FileStat stat) => LibC.TryStat(path, follow: false, out stat);
 
     /// <summary>link(2); returns 0 or the errno.</summary>
     public static int Link(string oldPath, string newPath) =>
@@ -214,6 +156,6 @@ internal static unsafe partial class FileCalls
     private static IOException Error(string call, string path)
     {
         var errno = Marshal.GetLastPInvokeError();
-        return new IOException($"{call} '{path}': {Platform.LibC.StrError(errno)}", errno);
+        return new IOException($"{call} '{path}': {LibC.StrError(errno)}", errno);
     }
 }

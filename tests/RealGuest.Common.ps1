@@ -57,3 +57,14 @@ function New-RealGuestDisk {
     if ($LASTEXITCODE) { throw "truncate of $Path failed" }
     $Path
 }
+
+# A real-guest Describe's cleanup: the VM (QEMU) first, then any mount left under the run's
+# directory (a test that failed between Mount and Dismount), then the directory.
+function Remove-RealGuestRun {
+    param($Vm, [string] $Dir, [string] $RootPath)
+    if ($Vm) { $Vm.Dispose() }
+    if ($Dir -and (Test-Path $Dir)) {
+        if (Get-Content /proc/self/mountinfo | Select-String -SimpleMatch " $Dir/") { Dismount-BuildFilesystems -Path $RootPath -Force | Out-Null }
+        Remove-GiTestDirectory $Dir
+    }
+}

@@ -80,11 +80,7 @@ Describe 'Real <_> guest with an OpenStack config drive' -ForEach $Flavors {
     }
 
     AfterAll {
-        if ($script:Vm) { $Vm.Dispose() }
-        if ($script:Dir -and (Test-Path $Dir)) {
-            if (Get-Content /proc/self/mountinfo | Select-String -SimpleMatch " $Dir/") { Dismount-BuildFilesystems -Path $RootPath -Force | Out-Null }
-            Remove-GiTestDirectory $Dir
-        }
+        Remove-RealGuestRun -Vm $script:Vm -Dir $script:Dir -RootPath $script:RootPath
     }
 
     It 'went through the public pipeline and passes the static checks' {
@@ -179,11 +175,7 @@ Describe 'Real <_> guest on a static network from network_data.json' -ForEach $F
     }
 
     AfterAll {
-        if ($script:Vm) { $Vm.Dispose() }
-        if ($script:Dir -and (Test-Path $Dir)) {
-            if (Get-Content /proc/self/mountinfo | Select-String -SimpleMatch " $Dir/") { Dismount-BuildFilesystems -Path $RootPath -Force | Out-Null }
-            Remove-GiTestDirectory $Dir
-        }
+        Remove-RealGuestRun -Vm $script:Vm -Dir $script:Dir -RootPath $script:RootPath
     }
 
     It 'came up with exactly the declared address and a default route' {

@@ -215,6 +215,15 @@ public static class FixtureDebianGuest
             "description=\"Local file systems (mounted by mountall.sh)\"\n\n" +
             "depend() {\n\tafter mountall mountall.sh mountall-bootclean.sh\n}\n\nstart() {\n\treturn 0\n}\n", "755");
         yield return ("/etc/runlevels/boot/localmount", "SYMLINK /etc/init.d/localmount", "777");
+        // Gentoo's boot runlevel brings up lo (sys-apps/openrc's loopback service); Debian's openrc
+        // leaves that to ifupdown, which this root does not have.
+        yield return ("/etc/init.d/loopback",
+            "#!/sbin/openrc-run\n# The loopback interface (Gentoo layout: a boot service).\n\n" +
+            "description=\"Configures the loopback interface\"\n\n" +
+            "depend() {\n\tkeyword -jail -prefix -vserver\n}\n\n" +
+            "start() {\n\tebegin \"Bringing up network interface lo\"\n" +
+            "\tip addr replace 127.0.0.1/8 dev lo brd + scope host && ip link set lo up\n\teend $?\n}\n", "755");
+        yield return ("/etc/runlevels/boot/loopback", "SYMLINK /etc/init.d/loopback", "777");
         yield return ("/etc/init.d/dhcpcd",
             "#!/sbin/openrc-run\n# dhcpcd on all interfaces (Gentoo layout).\n\n" +
             "description=\"DHCP client on every interface\"\ncommand=\"/usr/sbin/dhcpcd\"\npidfile=\"/run/dhcpcd/pid\"\n" +

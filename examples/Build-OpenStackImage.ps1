@@ -98,7 +98,8 @@ try {
         $tree = Join-Path $RootPath 'usr/src/linux'
         & cp -al $KernelSource $tree 2>$null
         if ($LASTEXITCODE) { & cp -a $KernelSource $tree; if ($LASTEXITCODE) { throw "Cannot copy $KernelSource" } }
-        $root = $root | Set-KernelConfig -Preset OpenStack -Setting @{ IKCONFIG = 'y'; IKCONFIG_PROC = 'y' }
+        # /proc/config.gz to prove the running config, and XEN_PVH (unset by the seed) so the image also boots as a Xen PVH guest.
+        $root = $root | Set-KernelConfig -Preset OpenStack -Setting @{ IKCONFIG = 'y'; IKCONFIG_PROC = 'y'; XEN_PVH = 'y' }
         # The release is in the bzImage itself: the setup header's kernel_version field (offset 0x20E) points at it.
         $bytes = [IO.File]::ReadAllBytes($KernelImage)
         $at = [BitConverter]::ToUInt16($bytes, 0x20E) + 0x200

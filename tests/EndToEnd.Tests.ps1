@@ -13,6 +13,10 @@ BeforeAll {
     $script:Kernel = [GentooImage.TestSupport.FixtureKernel]::ForOpenStack((Join-Path $Dir 'kernel-config'), [Action[string]] $log, $progress)
     $script:Release = $Kernel.Release
 
+    # The settings the cached test kernel was built with (IKCONFIG_PROC, XEN_PVH), so the root's .config is that kernel's.
+    $ProofSettings = @{}
+    foreach ($s in [GentooImage.TestSupport.FixtureKernel]::ProofSettings) { $ProofSettings[$s.Key] = $s.Value }
+
     $setup = @'
 echo gentoo-e2e > /etc/hostname
 printf '# placeholder: New-RawDiskImage writes the real root entry into the image\n' > /etc/fstab
@@ -33,7 +37,7 @@ echo "configured $(cat /etc/hostname)"
         $script:Root = $Root |
             Mount-BuildFilesystems -PortageTmpfsSize 64MB |
             Invoke-GentooChroot -Script $setup -InformationVariable script:ChrootOutput |
-            Set-KernelConfig -Preset OpenStack -Setting @{ IKCONFIG = 'y'; IKCONFIG_PROC = 'y' } |
+            Set-KernelConfig -Preset OpenStack -Setting $ProofSettings |
             Initialize-CloudGuest -RootPassword Empty -WarningAction SilentlyContinue |
             Dismount-BuildFilesystems
     }

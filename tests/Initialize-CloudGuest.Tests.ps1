@@ -18,7 +18,7 @@ Describe 'Initialize-CloudGuest' {
         $out.History[-1].Step | Should -Be 'Initialize-CloudGuest'
         $out.History[-1].Data['InitSystem'] | Should -Be 'OpenRC'
         $out.History[-1].Data['Changes'] | Should -Match 'link /etc/runlevels/default/sshd -> /etc/init.d/sshd'
-        Get-Content "$Root/etc/inittab" | Should -Contain 's0:12345:respawn:/sbin/agetty -L 115200 ttyS0 vt100'
+        Get-Content "$Root/etc/inittab" | Should -Contain 's0:12345:respawn:/usr/libexec/gentooimage/console-getty ttyS0 /sbin/agetty -L 115200 ttyS0 vt100'
         (Get-Item "$Root/etc/runlevels/boot/cloud-init-local").LinkTarget | Should -Be '/etc/init.d/cloud-init-local'
         Get-ChildItem "$Root/etc/ssh" -Filter 'ssh_host_*' | Should -BeNullOrEmpty
         (Get-Item "$Root/etc/machine-id").Length | Should -Be 0
@@ -62,7 +62,7 @@ Describe 'Initialize-CloudGuest' {
         # The What if: lines go to the host: run it in a child process to read them.
         $lines = & dotnet pwsh -NoProfile -NonInteractive -Command "Import-Module '$ModuleManifest'; Initialize-CloudGuest -Path '$Root' -WhatIf" 2>&1
         $text = $lines -join "`n"
-        $text | Should -Match 'What if: .*SerialConsole: write /etc/inittab \(getty on ttyS0 at 115200\)'
+        $text | Should -Match 'What if: .*SerialConsole: write /etc/inittab \(getty on ttyS0 at 115200 \(when ttyS0 exists\)\)'
         $text | Should -Match 'What if: .*Ssh: remove /etc/ssh/ssh_host_rsa_key'
         $text | Should -Match 'What if: .*CloudInit: link /etc/runlevels/boot/cloud-init-local -> /etc/init.d/cloud-init-local'
         Get-ChildItem "$Root/etc/ssh" -Filter 'ssh_host_*' | Should -Not -BeNullOrEmpty
@@ -74,7 +74,7 @@ Describe 'Initialize-CloudGuest' {
         Get-ChildItem "$Root/etc/ssh" -Filter 'ssh_host_*' | Should -Not -BeNullOrEmpty
         "$Root/etc/runlevels/default/sshd" | Should -Not -Exist
         "$Root/root/.bash_history" | Should -Exist
-        Get-Content "$Root/etc/inittab" | Should -Contain 's0:12345:respawn:/sbin/agetty -L 115200 ttyS0 vt100'
+        Get-Content "$Root/etc/inittab" | Should -Contain 's0:12345:respawn:/usr/libexec/gentooimage/console-getty ttyS0 /sbin/agetty -L 115200 ttyS0 vt100'
 
         $line = 'Initialize-CloudGuest -Skip Gro'
         (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Contain 'GrowRoot'
@@ -82,11 +82,18 @@ Describe 'Initialize-CloudGuest' {
 
     It 'warns about -RootPassword Empty and records net.ifnames=0 for netifrc' {
         [GentooImage.TestSupport.FixtureGuestRoots]::CreateOpenRc($Root, $false, $true, $false) | Out-Null
-        $out = Initialize-CloudGuest -Path $Root -RootPassword Empty -XenConsole -WarningVariable warn -WarningAction SilentlyContinue
+        $out = Initialize-CloudGuest -Path $Root -RootPassword Empty -WarningVariable warn -WarningAction SilentlyContinue
         $warn | Should -Match 'RootPassword Empty'
         (Get-Content "$Root/etc/shadow")[0] | Should -BeLike 'root::*'
         $out.KernelArguments | Should -Be @('net.ifnames=0')
-        Get-Content "$Root/etc/inittab" | Should -Contain 'h0:12345:respawn:/sbin/agetty -L 115200 hvc0 vt100'
+        Get-Content "$Root/etc/inittab" | Should -Contain 'h0:12345:respawn:/usr/libexec/gentooimage/console-getty hvc0 /sbin/agetty -L 115200 hvc0 vt100'
+    }
+
+    It 'still accepts the obsolete -XenConsole, warns that it does nothing, and writes the same hvc0 getty' {
+        [GentooImage.TestSupport.FixtureGuestRoots]::CreateOpenRc($Root) | Out-Null
+        Initialize-CloudGuest -Path $Root -XenConsole -WarningVariable warn -WarningAction SilentlyContinue | Out-Null
+        $warn -join "`n" | Should -Match 'XenConsole.*obsolete.*hvc0'
+        Get-Content "$Root/etc/inittab" | Should -Contain 'h0:12345:respawn:/usr/libexec/gentooimage/console-getty hvc0 /sbin/agetty -L 115200 hvc0 vt100'
     }
 
     It 'is idempotent: a second run records no changes' {

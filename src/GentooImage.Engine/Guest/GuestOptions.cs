@@ -9,9 +9,6 @@ public sealed class GuestOptions
     /// <summary>Parts to leave alone.</summary>
     public ISet<GuestPart> Skip { get; set; } = new HashSet<GuestPart>();
 
-    /// <summary>Also a getty on hvc0 (Xen PV console).</summary>
-    public bool XenConsole { get; set; }
-
     public RootPasswordMode RootPassword { get; set; } = RootPasswordMode.Locked;
 
     /// <summary>cloud-init's datasource_list, in order.</summary>

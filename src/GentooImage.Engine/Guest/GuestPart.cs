@@ -3,7 +3,7 @@ namespace GentooImage.Engine.Guest;
 /// <summary>The parts of Initialize-CloudGuest, each of which can be skipped (<c>-Skip</c>).</summary>
 public enum GuestPart
 {
-    /// <summary>A login getty on ttyS0 at 115200 (and hvc0 with -XenConsole).</summary>
+    /// <summary>A login getty on ttyS0 at 115200 and on hvc0 (Xen PV/PVH), each only where its console exists.</summary>
     SerialConsole,
 
     /// <summary>DHCP on every wired interface.</summary>

@@ -24,8 +24,9 @@ public sealed class InitializeCloudGuestCommand : BuildRootCmdletBase
     [ValidateNotNull]
     public GuestPart[] Skip { get; set; } = Array.Empty<GuestPart>();
 
-    /// <summary>Also a getty on hvc0, the Xen PV console.</summary>
+    /// <summary>Obsolete: every guest now gets a getty on hvc0 (Xen PV/PVH) next to ttyS0. Accepted, does nothing.</summary>
     [Parameter]
+    [Obsolete("Initialize-CloudGuest now always configures a getty on hvc0 (Xen PV/PVH) next to ttyS0; -XenConsole has no effect and will be removed.")]
     public SwitchParameter XenConsole { get; set; }
 
     /// <summary>Locked (default) or Empty (test images only).</summary>
@@ -61,7 +62,6 @@ public sealed class InitializeCloudGuestCommand : BuildRootCmdletBase
         {
             InitSystem = InitSystem,
             Skip = Skip.ToHashSet(),
-            XenConsole = XenConsole.IsPresent,
             RootPassword = RootPassword,
             Datasources = Datasource.ToList(),
             CleanPortage = CleanPortage.IsPresent,

@@ -70,12 +70,15 @@ public sealed class CloudGuestTests : IDisposable
 
         CloudGuest.Initialize(root, new GuestOptions(), Ctx);
 
-        // Serial console: Gentoo's commented 9600 s0 line becomes a live one at 115200, nothing else moves.
+        // Consoles: Gentoo's commented 9600 s0 line becomes a live one at 115200 and an hvc0 line (Xen
+        // PV/PVH) is added, both through console-getty, which sleeps where its console is absent;
+        // nothing else moves.
         var inittab = Text(path, "/etc/inittab");
-        Assert.Contains("\ns0:12345:respawn:/sbin/agetty -L 115200 ttyS0 vt100\n", inittab);
+        Assert.Contains("\ns0:12345:respawn:/usr/libexec/gentooimage/console-getty ttyS0 /sbin/agetty -L 115200 ttyS0 vt100\n", inittab);
+        Assert.Contains("\nh0:12345:respawn:/usr/libexec/gentooimage/console-getty hvc0 /sbin/agetty -L 115200 hvc0 vt100\n", inittab);
         Assert.DoesNotContain("#s0:", inittab);
         Assert.Contains("#s1:12345:respawn:/sbin/agetty -L 9600 ttyS1 vt100", inittab);
-        Assert.DoesNotContain("hvc0", inittab);
+        AssertSyntaxOk(P(path, "/usr/libexec/gentooimage/console-getty"));
 
         // Services: what rc-update add writes.
         Assert.Equal("/etc/init.d/sshd", Link(path, "/etc/runlevels/default/sshd"));
@@ -150,7 +153,7 @@ public sealed class CloudGuestTests : IDisposable
         var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "root"), withDhcpcd: false);
         var root = new BuildRoot(path);
 
-        CloudGuest.Initialize(root, new GuestOptions { XenConsole = true, RootPassword = RootPasswordMode.Empty, CleanPortage = true, Hostname = "web-1.example", Datasources = new List<CloudDatasource> { CloudDatasource.ConfigDrive } }, Ctx);
+        CloudGuest.Initialize(root, new GuestOptions { RootPassword = RootPasswordMode.Empty, CleanPortage = true, Hostname = "web-1.example", Datasources = new List<CloudDatasource> { CloudDatasource.ConfigDrive } }, Ctx);
 
         Assert.Contains("\nconfig_eth0=\"dhcp\"\n", Text(path, "/etc/conf.d/net"));
         Assert.Equal("net.lo", Link(path, "/etc/init.d/net.eth0"));
@@ -160,8 +163,8 @@ public sealed class CloudGuestTests : IDisposable
         Assert.Equal(new[] { "net.ifnames=0" }, BuildRootStore.Load(path).KernelArguments);
 
         var inittab = Text(path, "/etc/inittab");
-        Assert.Contains("\ns0:12345:respawn:/sbin/agetty -L 115200 ttyS0 vt100\n", inittab);
-        Assert.Contains("\nh0:12345:respawn:/sbin/agetty -L 115200 hvc0 vt100\n", inittab);
+        Assert.Contains("\ns0:12345:respawn:/usr/libexec/gentooimage/console-getty ttyS0 /sbin/agetty -L 115200 ttyS0 vt100\n", inittab);
+        Assert.Contains("\nh0:12345:respawn:/usr/libexec/gentooimage/console-getty hvc0 /sbin/agetty -L 115200 hvc0 vt100\n", inittab);
 
         Assert.StartsWith("root::19000:", Text(path, "/etc/shadow"));
         Assert.Contains(_warnings, w => w.Contains("RootPassword Empty"));
@@ -189,12 +192,15 @@ public sealed class CloudGuestTests : IDisposable
         Assert.Equal(InitSystem.Systemd, CloudGuest.DetectInitSystem(path, out var why));
         Assert.Contains("/usr/lib/systemd/systemd", why);
 
-        CloudGuest.Initialize(root, new GuestOptions { XenConsole = true }, Ctx);
+        CloudGuest.Initialize(root, new GuestOptions(), Ctx);
 
         const string lib = "/usr/lib/systemd/system/";
         const string etc = "/etc/systemd/system/";
         Assert.Equal(lib + "serial-getty@.service", Link(path, etc + "getty.target.wants/serial-getty@ttyS0.service"));
-        Assert.Equal(lib + "serial-getty@.service", Link(path, etc + "getty.target.wants/serial-getty@hvc0.service"));
+        // hvc0 is systemd's getty generator's job under Xen: an enabled serial-getty@hvc0 would wait for a device KVM never has.
+        Assert.False(File.Exists(P(path, etc + "getty.target.wants/serial-getty@hvc0.service")));
+        Assert.Null(new FileInfo(P(path, etc + "getty.target.wants/serial-getty@hvc0.service")).LinkTarget);
+        Assert.False(File.Exists(P(path, "/usr/libexec/gentooimage/console-getty")), "systemd needs no getty wrapper");
         Assert.Equal(lib + "sshd.service", Link(path, etc + "multi-user.target.wants/sshd.service"));
         Assert.Equal(lib + "systemd-networkd.service", Link(path, etc + "multi-user.target.wants/systemd-networkd.service"));
         Assert.Equal(lib + "systemd-networkd.service", Link(path, etc + "dbus-org.freedesktop.network1.service"));
@@ -220,7 +226,7 @@ public sealed class CloudGuestTests : IDisposable
         Assert.False(Directory.Exists(P(path, "/etc/runlevels")));
         Assert.DoesNotContain("\ns0:", Text(path, "/etc/inittab"));
         Assert.Equal("Systemd", root.History[^1].Data["InitSystem"]);
-        Assert.Empty(CloudGuest.Plan(root, new GuestOptions { XenConsole = true }, Ctx).Changes);
+        Assert.Empty(CloudGuest.Plan(root, new GuestOptions(), Ctx).Changes);
     }
 
     [Fact]
@@ -253,9 +259,11 @@ public sealed class CloudGuestTests : IDisposable
             "# SERIAL CONSOLES",
             "#s0:12345:respawn:/sbin/agetty -L 115200 ttyS0 vt100",
             "::ctrlaltdel:/sbin/reboot",
-            "ttyS0::respawn:/bin/getty -L 115200 ttyS0 vt100",
+            "::respawn:/usr/libexec/gentooimage/console-getty ttyS0 /bin/getty -L 115200 ttyS0 vt100",
+            "::respawn:/usr/libexec/gentooimage/console-getty hvc0 /bin/getty -L 115200 hvc0 vt100",
             string.Empty,
         }, lines);
+        AssertSyntaxOk(P(path, "/usr/libexec/gentooimage/console-getty"));
         AssertSyntaxOk(P(path, "/usr/libexec/gentooimage/growroot"));
         AssertSyntaxOk(P(path, "/usr/libexec/gentooimage/netup"));
         AssertSyntaxOk(P(path, "/usr/libexec/gentooimage/udhcpc.script"));

@@ -21,7 +21,7 @@ Describe 'New-RawDiskImage' {
         $img = New-RawDiskImage -RootPath $Root -Path (Join-Path $Out 'a.img')
         $img | Should -BeOfType ([GentooImage.Engine.Model.DiskImage])
         $img.PartitionTable | Should -Be 'Mbr'
-        $img.CommandLine | Should -Match "^root=PARTUUID=$($img.RootPartUuid) ro .*console=tty0 console=ttyS0,115200n8"
+        $img.CommandLine | Should -Match "^root=PARTUUID=$($img.RootPartUuid) ro .*console=tty0 console=hvc0 console=ttyS0,115200n8"
         $img.AllocatedSize | Should -BeLessThan $img.VirtualSize
         Push-Location $Out
         try { & sha256sum -c a.img.sha256 | Should -Match 'OK' } finally { Pop-Location }

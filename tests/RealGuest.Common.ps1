@@ -68,3 +68,13 @@ function Remove-RealGuestRun {
         Remove-GiTestDirectory $Dir
     }
 }
+
+# Where a real-guest Describe keeps what the guest answered and its serial log, emptied first:
+# out/TestResults/real-guests/<name>/.
+function New-RealGuestKeep {
+    param([Parameter(Mandatory)] [string] $Name)
+    $keep = Join-Path $RepoRoot "out/TestResults/real-guests/$Name"
+    if (Test-Path $keep) { Remove-Item -Recurse -Force $keep }
+    New-Item -ItemType Directory -Force $keep | Out-Null
+    $keep
+}

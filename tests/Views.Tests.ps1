@@ -159,6 +159,15 @@ Describe 'Test-RawDiskImage result at 80 columns' {
         foreach ($cmd in $Result.Commands) { $Text | Should -Match ([regex]::Escape($cmd.Command)) }
         $Flat.Contains((Get-Flat $Result.Commands[1].Output)) | Should -BeTrue
     }
+    It 'names the Xen guest type and the Xen version instead of the firmware for a Xen boot' {
+        $xen = [GentooImage.Engine.Model.ImageTestResult]@{
+            Path = $Result.Path; Checks = $Result.Checks; BootTested = $true; Booted = $true; BootSeconds = 95.2
+            Accelerator = 'Tcg'; AcceleratorReason = 'Xen inside QEMU is proven under TCG only'
+            Hypervisor = 'Xen'; XenGuestType = 'Pvh'; XenVersion = '4.17.7+13-g2445b30a44-0+deb12u1'; SerialLogPath = '/tmp/x.log'
+        }
+        $text = $xen | Out-String -Width 80
+        $text | Should -Match '(?m)^Boot\s+: Xen Pvh guest \(Xen 4\.17\.7\+13-g2445b30a44-0\+deb12u1\), Tcg'
+    }
     It 'keeps its view right after a DiskImage table in the same output (New-RawDiskImage | Test-RawDiskImage in a script)' {
         $text = & { $Samples['GentooImage.Engine.Model.DiskImage'][0]; $Result } | Out-String -Width 80
         $text | Should -Match '(?m)^Result Check\s+Detail$'

@@ -32,7 +32,7 @@
         @{ Name = 'libssl-dev'; Reason = 'kernel build' }
         @{ Name = 'cpio'; Reason = 'kernel build' }
         @{ Name = 'kmod'; Reason = 'kernel build' }
-        @{ Name = 'mmdebstrap'; Reason = "the real-guest test roots (systemd, OpenRC) from Debian's packages" }
+        @{ Name = 'mmdebstrap'; Reason = "the real-guest test roots (systemd, OpenRC) and Test-RawDiskImage -Hypervisor Xen's Xen host (dom0), from Debian's packages" }
         @{ Name = 'genisoimage'; Reason = 'the OpenStack config drive (ISO9660, label config-2) in the guest tests' }
         @{ Name = 'openssh-client'; Reason = 'ssh/ssh-keygen: the guest tests log in over a forwarded port' }
         @{ Name = 'systemd'; Reason = 'systemctl --root: the reference the unit-enabling test compares with' }

@@ -55,7 +55,9 @@ public sealed class GuestConsole
     {
         var n = ++_sequence;
         await _vm.SendAsync($"echo GI_BEGIN_$(({n}+0)); {command}\necho GI_END_$(({n}+0))_$?\n").ConfigureAwait(false);
-        var begin = await _vm.WaitForAsync(new Regex($"GI_BEGIN_{n}\r?\n"), timeout, _cursor, cancellation).ConfigureAwait(false);
+        // \r*: a guest under Xen reaches QEMU's serial port through Xen's UART driver, which adds a
+        // \r before every \n, so its lines end in \r\r\n.
+        var begin = await _vm.WaitForAsync(new Regex($"GI_BEGIN_{n}\r*\n"), timeout, _cursor, cancellation).ConfigureAwait(false);
         if (begin is null)
         {
             return new GuestCommandResult(command, string.Empty, null);

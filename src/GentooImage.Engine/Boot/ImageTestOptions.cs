@@ -31,4 +31,16 @@ public sealed record ImageTestOptions
     public string? Password { get; init; }
 
     public string? SerialLogPath { get; init; }
+
+    /// <summary>Kvm (QEMU directly) or Xen (Xen and a dom0 inside QEMU, the image as the guest).</summary>
+    public Hypervisor Hypervisor { get; init; } = Hypervisor.Kvm;
+
+    /// <summary>Under Xen: PV, PVH or HVM.</summary>
+    public XenGuestType XenGuestType { get; init; } = XenGuestType.Pv;
+
+    /// <summary>Under Xen, for PV guests: pvgrub2 or pygrub.</summary>
+    public XenBootLoader XenBootLoader { get; init; } = XenBootLoader.PvGrub;
+
+    /// <summary>Where the Xen test host is cached (built there on first use).</summary>
+    public string XenHostCache { get; init; } = XenHostBuilder.DefaultCacheRoot;
 }

@@ -36,6 +36,7 @@ public sealed class ImageTester
             return result;
         }
 
+        var xen = options.Hypervisor == Hypervisor.Xen;
         var firmware = options.Firmware ?? imageFirmware switch
         {
             BootFirmware.Uefi => BootFirmware.Uefi,
@@ -46,9 +47,30 @@ public sealed class ImageTester
             throw new GentooImageException(ErrorKind.InvalidArgument, "Boot a Hybrid image once with -Firmware Bios and once with -Firmware Uefi.", firmware);
         }
 
+        string? xlConfig = null;
+        if (xen)
+        {
+            xlConfig = XenGuestConfig.For(options.XenGuestType, options.XenBootLoader, options.MemoryMB);
+            if (options.XenGuestType == XenGuestType.Hvm && imageFirmware == BootFirmware.Uefi)
+            {
+                throw new GentooImageException(ErrorKind.InvalidArgument, "A Xen HVM guest starts from SeaBIOS and this image has no BIOS boot code. Make it with New-RawDiskImage -Firmware Bios or Hybrid, or test it as -XenGuestType Pv or Pvh.", options.XenGuestType);
+            }
+
+            // PV and PVH guests are started by pvgrub2/pygrub, HVM guests by SeaBIOS: no firmware choice.
+            firmware = BootFirmware.Bios;
+        }
+
         ctx.Report(new ProgressReport("Testing disk image", "Choosing the accelerator", 10));
-        var (accel, reason) = await AcceleratorProbe.ResolveAsync(options.Accelerator, ctx).ConfigureAwait(false);
+        var (accel, reason) = xen && options.Accelerator == Accelerator.Auto
+            ? (Accelerator.Tcg, "Xen inside QEMU is proven under TCG only; -Accelerator Kvm tries nested virtualisation")
+            : await AcceleratorProbe.ResolveAsync(options.Accelerator, ctx).ConfigureAwait(false);
         ctx.Verbose($"Accelerator: {accel} ({reason}).");
+        XenHost? host = null;
+        if (xen)
+        {
+            host = await new XenHostBuilder().EnsureAsync(options.XenHostCache, ctx).ConfigureAwait(false);
+        }
+
         var log = options.SerialLogPath ?? Path.Combine(Path.GetTempPath(), $"gi-serial-{Path.GetFileNameWithoutExtension(image)}-{DateTime.UtcNow:yyyyMMddTHHmmss}-{Guid.NewGuid().ToString("N")[..6]}.log");
         var format = image.EndsWith(".qcow2", StringComparison.OrdinalIgnoreCase) ? "qcow2" : "raw";
         var qemu = new QemuOptions
@@ -59,15 +81,17 @@ public sealed class ImageTester
             Accelerator = accel,
             MemoryMB = options.MemoryMB,
             SerialLogPath = log,
+            Xen = host is null ? null : new XenBoot(host, XenGuestConfig.Dom0CommandLine(xlConfig!)),
         };
 
-        ctx.Report(new ProgressReport("Testing disk image", $"Booting under {accel} with {firmware} firmware", 20));
+        var what = xen ? $"Booting a Xen {options.XenGuestType} guest (Xen {host!.XenVersion} under {accel})" : $"Booting under {accel} with {firmware} firmware";
+        ctx.Report(new ProgressReport("Testing disk image", what, 20));
         var watch = Stopwatch.StartNew();
         await using var vm = QemuSession.Start(qemu, ctx);
         Match? seen;
         using (var watching = CancellationTokenSource.CreateLinkedTokenSource(ctx.Cancellation))
         {
-            var stages = ReportBootStagesAsync(vm, $"Booting under {accel} with {firmware} firmware", options.Timeout, watch, ctx, watching.Token);
+            var stages = ReportBootStagesAsync(vm, what, xen, options.Timeout, watch, ctx, watching.Token);
             try
             {
                 seen = await vm.WaitForAsync(new Regex(options.Pattern, RegexOptions.Multiline), options.Timeout, 0, ctx.Cancellation).ConfigureAwait(false);
@@ -85,10 +109,13 @@ public sealed class ImageTester
             BootTested = true,
             Booted = seen is not null,
             BootSeconds = seen is null ? null : Math.Round(bootSeconds, 2),
-            Firmware = firmware,
+            Firmware = xen ? null : firmware,
             Accelerator = accel,
             AcceleratorReason = reason,
             SerialLogPath = log,
+            Hypervisor = options.Hypervisor,
+            XenGuestType = xen ? options.XenGuestType : null,
+            XenVersion = host?.XenVersion,
         };
         if (seen is null)
         {
@@ -122,17 +149,23 @@ public sealed class ImageTester
     /// While the guest boots, reports once a second the stage its serial console shows (firmware,
     /// GRUB, kernel, init, login) and the time spent against the timeout.
     /// </summary>
-    private static async Task ReportBootStagesAsync(QemuSession vm, string status, TimeSpan timeout, Stopwatch watch, OperationContext ctx, CancellationToken stop)
+    private static async Task ReportBootStagesAsync(QemuSession vm, string status, bool xen, TimeSpan timeout, Stopwatch watch, OperationContext ctx, CancellationToken stop)
     {
         try
         {
             while (!stop.IsCancellationRequested)
             {
-                var stage = BootStageDetector.Detect(vm.Serial);
+                // Under Xen the serial port shows Xen and dom0 first: the guest's stages start at the dom0 init's marker.
+                var serial = vm.Serial;
+                var guestFrom = xen ? serial.IndexOf(XenGuestConfig.GuestStartMarker, StringComparison.Ordinal) : 0;
+                var stage = guestFrom < 0 ? BootStage.Firmware : BootStageDetector.Detect(serial[guestFrom..]);
+                var described = xen && guestFrom < 0 ? "Xen and dom0 starting"
+                    : xen && stage == BootStage.Firmware ? "guest created, boot loader starting"
+                    : BootStageDetector.Describe(stage);
                 var percent = 20 + ((int)stage * 10);
                 ctx.Report(new ProgressReport(
                     "Testing disk image",
-                    $"{status}: {BootStageDetector.Describe(stage)} ({ProgressHeartbeat.Elapsed(watch.Elapsed)} of at most {ProgressHeartbeat.Elapsed(timeout)})",
+                    $"{status}: {described} ({ProgressHeartbeat.Elapsed(watch.Elapsed)} of at most {ProgressHeartbeat.Elapsed(timeout)})",
                     percent));
                 await Task.Delay(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
             }

@@ -25,6 +25,12 @@ public sealed record QemuOptions
     /// <summary>Where the serial console output is written as it arrives.</summary>
     public string? SerialLogPath { get; init; }
 
+    /// <summary>
+    /// Boot Xen (with its dom0) instead of the image; the image becomes the dom0's second disk and
+    /// Xen's guest. Firmware and Network then do not apply: the guest's NIC is on a bridge in dom0.
+    /// </summary>
+    public XenBoot? Xen { get; init; }
+
     /// <summary>OVMF code image (Debian's ovmf package).</summary>
     public string OvmfCodePath { get; init; } = "/usr/share/OVMF/OVMF_CODE.fd";
 

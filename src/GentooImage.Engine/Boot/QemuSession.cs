@@ -73,19 +73,19 @@ public sealed class QemuSession : IAsyncDisposable
     /// <summary>The QEMU argument vector for <paramref name="options"/> (no shell involved).</summary>
     public static IReadOnlyList<string> BuildArguments(QemuOptions options, string? ovmfVars)
     {
+        if (options.Xen is { } xen)
+        {
+            return BuildXenArguments(options, xen);
+        }
+
         var args = new List<string>
         {
             "-accel", options.Accelerator == Accelerator.Kvm ? "kvm" : "tcg",
             "-m", options.MemoryMB.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-smp", "1",
-            "-nodefaults",
-            "-display", "none",
-            "-monitor", "none",
-            "-serial", "stdio",
-            "-no-reboot",
-            "-snapshot",
-            "-drive", $"file={EscapeOption(options.ImagePath)},format={options.ImageFormat},if=virtio",
         };
+        args.AddRange(Headless);
+        args.AddRange(new[] { "-drive", $"file={EscapeOption(options.ImagePath)},format={options.ImageFormat},if=virtio" });
         if (options.Accelerator == Accelerator.Kvm)
         {
             args.AddRange(new[] { "-cpu", "host" });
@@ -109,18 +109,55 @@ public sealed class QemuSession : IAsyncDisposable
         return args;
     }
 
+    /// <summary>
+    /// Xen inside QEMU, as Xen's own CI boots it: the hypervisor through QEMU's multiboot loader with
+    /// the dom0 kernel (and its command line) and initramfs as modules; under TCG a CPU with SVM and
+    /// nested paging, which PVH and HVM guests need (Debian's Xen has no shadow paging). dom0's root
+    /// is the first virtio disk, the image the second; both run with -snapshot.
+    /// </summary>
+    private static IReadOnlyList<string> BuildXenArguments(QemuOptions options, XenBoot xen)
+    {
+        var modules = $"{EscapeOption(xen.Host.Dom0Kernel)} {EscapeOption(xen.Dom0CommandLine)},{EscapeOption(xen.Host.Dom0Initrd)}";
+        var args = new List<string>
+        {
+            "-accel", options.Accelerator == Accelerator.Kvm ? "kvm" : "tcg",
+            "-cpu", options.Accelerator == Accelerator.Kvm ? "host" : "qemu64,+svm,+npt",
+            "-m", XenGuestConfig.HostMemoryMB(options.MemoryMB).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-smp", "2",
+        };
+        args.AddRange(Headless);
+        args.AddRange(new[]
+        {
+            "-kernel", xen.Host.Hypervisor,
+            "-append", XenGuestConfig.HypervisorCommandLine,
+            "-initrd", modules,
+            "-drive", $"file={EscapeOption(xen.Host.Dom0Disk)},format=raw,if=virtio",
+            "-drive", $"file={EscapeOption(options.ImagePath)},format={options.ImageFormat},if=virtio",
+        });
+        return args;
+    }
+
+    /// <summary>
+    /// Every VM: no default devices or display, no monitor, the serial port on this process's stdio,
+    /// no reboot (a guest that reboots ends the VM) and every disk in -snapshot mode (never written).
+    /// </summary>
+    private static readonly string[] Headless =
+    {
+        "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot", "-snapshot",
+    };
+
     /// <summary>Starts the VM. The caller must dispose the session (await using).</summary>
     public static QemuSession Start(QemuOptions options, OperationContext ctx)
     {
         ctx.ThrowIfCancelled("starting QEMU");
-        if (options.Firmware == BootFirmware.Hybrid)
+        if (options.Firmware == BootFirmware.Hybrid && options.Xen is null)
         {
             throw new GentooImageException(ErrorKind.InvalidArgument, "A VM boots with Bios or Uefi firmware; test a Hybrid image once with each.", options.Firmware);
         }
 
         var qemu = ToolLocator.Require("qemu-system-x86_64");
         string? vars = null;
-        if (options.Firmware == BootFirmware.Uefi)
+        if (options.Firmware == BootFirmware.Uefi && options.Xen is null)
         {
             if (!File.Exists(options.OvmfCodePath))
             {

@@ -23,7 +23,7 @@ public sealed record DiskImageRequest
 
     public string Label { get; init; } = "cloudimg-rootfs";
 
-    public IReadOnlyList<string> Console { get; init; } = new[] { "tty0", "ttyS0,115200n8" };
+    public IReadOnlyList<string> Console { get; init; } = new[] { "tty0", "hvc0", "ttyS0,115200n8" };
 
     /// <summary>The build root's recorded kernel arguments (BuildRoot.KernelArguments, e.g. net.ifnames=0), appended after the consoles.</summary>
     public IReadOnlyList<string> KernelArguments { get; init; } = Array.Empty<string>();

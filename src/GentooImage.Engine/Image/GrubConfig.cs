@@ -6,7 +6,7 @@ namespace GentooImage.Engine.Image;
 
 /// <summary>
 /// GRUB's configuration, the same for BIOS and EFI: the grub.cfg in the image's /boot/grub
-/// (<see cref="For"/>: serial and console terminal, one menu entry booting the planned kernel and
+/// (<see cref="For"/>: serial and console terminal except under Xen's pvgrub2, one menu entry booting the planned kernel and
 /// command line) and the early configuration built into GRUB's image (<see cref="Early"/>: find the
 /// root file system, then read grub.cfg from it).
 /// </summary>
@@ -30,8 +30,12 @@ internal static class GrubConfig
 
         var sb = new StringBuilder();
         sb.Append("# Written by New-RawDiskImage.\n");
-        sb.Append(CultureInfo.InvariantCulture, $"serial --unit={unit} --speed={speed} --word=8 --parity=no --stop=1\n");
-        sb.Append("terminal_input console serial\nterminal_output console serial\n");
+
+        // Xen's pvgrub2 (PV and PVH guests) has no serial terminal: its console is Xen's, already
+        // active. Every other platform gets the serial terminal next to the screen.
+        sb.Append("if [ \"x${grub_platform}\" != xxen ]; then\n");
+        sb.Append(CultureInfo.InvariantCulture, $"    serial --unit={unit} --speed={speed} --word=8 --parity=no --stop=1\n");
+        sb.Append("    terminal_input console serial\n    terminal_output console serial\nfi\n");
         sb.Append("set timeout=5\nset default=0\n");
         sb.Append(CultureInfo.InvariantCulture, $"search --no-floppy --fs-uuid --set=root {layout.RootUuid}\n");
         sb.Append(CultureInfo.InvariantCulture, $"menuentry 'Gentoo Linux ({Path.GetFileName(layout.Kernel)})' --id gentoo {{\n");

@@ -26,6 +26,15 @@ public sealed record ImageTestResult
 
     public string? SerialLogPath { get; init; }
 
+    /// <summary>What the image was booted under (null when no boot was asked for).</summary>
+    public Hypervisor? Hypervisor { get; init; }
+
+    /// <summary>Under Xen: how the guest ran (PV, PVH, HVM).</summary>
+    public XenGuestType? XenGuestType { get; init; }
+
+    /// <summary>Under Xen: the Debian version of the Xen that ran it.</summary>
+    public string? XenVersion { get; init; }
+
     public IReadOnlyList<GuestCommandResult> Commands { get; init; } = Array.Empty<GuestCommandResult>();
 
     /// <summary>All checks passed and, when a boot was asked for, it booted and every command ran.</summary>

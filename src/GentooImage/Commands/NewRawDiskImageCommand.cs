@@ -53,7 +53,7 @@ public sealed class NewRawDiskImageCommand : GentooCmdletBase
 
     [Parameter]
     [ValidateKernelConsole]
-    public string[] Console { get; set; } = { "tty0", "ttyS0,115200n8" };
+    public string[] Console { get; set; } = { "tty0", "hvc0", "ttyS0,115200n8" };
 
     [Parameter]
     [ValidateNoControlCharacters]

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Runtime.InteropServices;
 using GentooImage.Engine.Boot;
 using GentooImage.Engine.Model;
+using GentooImage.Engine.Platform;
 
 namespace GentooImage.Commands;
 
@@ -73,6 +74,18 @@ public sealed class TestRawDiskImageCommand : GentooCmdletBase
     [Parameter]
     public System.Security.SecureString? Password { get; set; }
 
+    /// <summary>Kvm (QEMU directly, the default) or Xen (Debian's Xen 4.17 and a dom0 inside QEMU; the image is the guest).</summary>
+    [Parameter]
+    public Hypervisor Hypervisor { get; set; } = Hypervisor.Kvm;
+
+    /// <summary>Under -Hypervisor Xen: Pv (default), Pvh or Hvm.</summary>
+    [Parameter]
+    public XenGuestType XenGuestType { get; set; } = XenGuestType.Pv;
+
+    /// <summary>Under -Hypervisor Xen with a PV guest: PvGrub (default, pvgrub2 in the guest) or PyGrub (in dom0).</summary>
+    [Parameter]
+    public XenBootLoader XenBootLoader { get; set; } = XenBootLoader.PvGrub;
+
     /// <summary>Where to write the serial console log.</summary>
     [Parameter]
     public string? SerialLogPath { get; set; }
@@ -98,7 +111,20 @@ public sealed class TestRawDiskImageCommand : GentooCmdletBase
             User = User,
             Password = Password is null ? null : Unprotect(Password),
             SerialLogPath = SerialLogPath is null ? null : ResolvePath(SerialLogPath),
+            Hypervisor = Hypervisor,
+            XenGuestType = XenGuestType,
+            XenBootLoader = XenBootLoader,
         };
+        if (Hypervisor != Hypervisor.Xen && (MyInvocation.BoundParameters.ContainsKey(nameof(XenGuestType)) || MyInvocation.BoundParameters.ContainsKey(nameof(XenBootLoader))))
+        {
+            ThrowEngineError(new GentooImageException(ErrorKind.InvalidArgument, "-XenGuestType and -XenBootLoader apply to Xen boots: add -Hypervisor Xen.", Hypervisor), Hypervisor);
+        }
+
+        if (Hypervisor == Hypervisor.Xen && Firmware is not null)
+        {
+            ThrowEngineError(new GentooImageException(ErrorKind.InvalidArgument, "-Firmware applies to KVM boots: under Xen, PV and PVH guests start from pvgrub2 (or pygrub) and HVM guests from SeaBIOS. Leave -Firmware out.", Firmware), Firmware);
+        }
+
         var result = RunEngine("Testing disk image", image, ctx => new ImageTester().TestAsync(options, ctx).GetAwaiter().GetResult());
         foreach (var failed in result.Checks.Where(c => !c.Passed))
         {

@@ -86,7 +86,8 @@ public class DiskImageBuilderTests : IClassFixture<ImageTestRoot>
         var grubCfg = Tool("debugfs", "-R", "cat /boot/grub/grub.cfg", dev);
         Assert.Contains($"search --no-floppy --fs-uuid --set=root {img.RootUuid}", grubCfg);
         Assert.Contains($"linux /boot/vmlinuz-6.1.0-fixture root=PARTUUID={img.RootPartUuid} ro", grubCfg);
-        Assert.Contains("console=tty0 console=ttyS0,115200n8", grubCfg);
+        Assert.Contains("console=tty0 console=hvc0 console=ttyS0,115200n8", grubCfg);
+        Assert.Contains("if [ \"x${grub_platform}\" != xxen ]; then\n    serial --unit=0", grubCfg);
         Assert.Contains("serial --unit=0 --speed=115200", grubCfg);
         Assert.Equal("/boot/vmlinuz-6.1.0-fixture", img.Kernel);
 
@@ -246,7 +247,7 @@ public class DiskImageBuilderTests : IClassFixture<ImageTestRoot>
         var layout = DiskImageBuilder.Plan(
             Request("args.img") with { KernelArguments = new[] { "net.ifnames=0", "quiet" }, KernelCommandLine = "quiet loglevel=4" },
             OperationContext.None);
-        Assert.EndsWith(" console=tty0 console=ttyS0,115200n8 net.ifnames=0 quiet loglevel=4", layout.CommandLine);
+        Assert.EndsWith(" console=tty0 console=hvc0 console=ttyS0,115200n8 net.ifnames=0 quiet loglevel=4", layout.CommandLine);
         Assert.Contains("net.ifnames=0", layout.Describe());
     }
 

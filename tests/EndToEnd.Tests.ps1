@@ -228,7 +228,15 @@ Describe 'End to end under Xen: the same image as a PV and a PVH guest' {
     }
 }
 
-Describe 'End to end under Xen HVM (slow set: GENTOOIMAGE_XEN_HVM=1)' -Skip:(-not $env:GENTOOIMAGE_XEN_HVM) {
+Describe 'End to end under Xen, slow set: HVM and pygrub (GENTOOIMAGE_XEN_HVM=1)' -Skip:(-not $env:GENTOOIMAGE_XEN_HVM) {
+    It 'boots as a Xen PV guest through pygrub in dom0, which parses the same grub.cfg' {
+        $r = $Image | Test-RawDiskImage -Hypervisor Xen -XenGuestType Pv -XenBootLoader PyGrub -TimeoutSec 900 `
+            -SerialLogPath (Join-Path $Dir 'serial-xen-pygrub.log') -Command 'cat /sys/hypervisor/type', 'tty'
+        $r.Booted | Should -BeTrue -Because "the serial log is $($r.SerialLogPath)"
+        $r.Commands[0].Output.Trim() | Should -Be 'xen'
+        $r.Commands[1].Output.Trim() | Should -Be '/dev/hvc0'
+    }
+
     It 'boots as a Xen HVM guest through SeaBIOS and its own GRUB, on ttyS0 with PV drivers' {
         $r = $Image | Test-RawDiskImage -Hypervisor Xen -XenGuestType Hvm -TimeoutSec 1800 -SerialLogPath (Join-Path $Dir 'serial-xen-hvm.log') `
             -Command 'cat /sys/hypervisor/type', 'ls /sys/block', 'tty'

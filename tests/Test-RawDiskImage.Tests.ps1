@@ -43,6 +43,15 @@ Describe 'Test-RawDiskImage' {
         ((Test-RawDiskImage $copy).Checks | Where-Object Name -EQ 'Checksum').Passed | Should -BeFalse
     }
 
+    It 'refuses Xen options that do not fit, before booting anything: <Name>' -ForEach @(
+        @{ Name = '-Firmware under Xen'; Options = @{ Hypervisor = 'Xen'; Firmware = 'Uefi' }; Message = '-Firmware applies to KVM boots' }
+        @{ Name = '-XenGuestType without -Hypervisor Xen'; Options = @{ Boot = $true; XenGuestType = 'Pvh' }; Message = 'add -Hypervisor Xen' }
+        @{ Name = 'pygrub for a PVH guest'; Options = @{ Hypervisor = 'Xen'; XenGuestType = 'Pvh'; XenBootLoader = 'PyGrub' }; Message = 'PV guests only' }
+    ) {
+        { Test-RawDiskImage $Image.Path @Options } | Should -Throw -ErrorId "InvalidArgument,$Cmd" -ExpectedMessage "*$Message*"
+        Get-QemuFor $Image.Path | Should -BeNullOrEmpty
+    }
+
     It 'reports a missing image with InvalidArgument' {
         { Test-RawDiskImage (Join-Path $Dir 'none.img') } | Should -Throw -ErrorId "InvalidArgument,$Cmd"
     }

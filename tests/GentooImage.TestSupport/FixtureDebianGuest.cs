@@ -91,10 +91,11 @@ public static class FixtureDebianGuest
         var dir = Path.Combine(work, "root");
         var watch = Stopwatch.StartNew();
         log?.Invoke($"guest root cache miss ({flavor}-{key}): mmdebstrap {Suite} into {dir}");
-        // In a private mount namespace: mmdebstrap mounts /proc, /sys and /dev in the root while it
-        // works, and those mounts must never show in the host's table (the suite compares it, and
-        // this build may run beside other tests) nor outlive a killed build.
-        Run("unshare", "--mount", "--propagation", "private", "--fork", "--kill-child",
+        // In private mount and PID namespaces: mmdebstrap mounts /proc, /sys and /dev in the root
+        // while it works, and those mounts must never show in the host's table (the suite compares
+        // it, and this build may run beside other tests); a killed build takes all its processes
+        // and mounts with it.
+        Run("unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child",
             "mmdebstrap", "--variant=apt", "--include=" + string.Join(',', Packages(flavor)), "--format=directory",
             Suite, dir, Mirror);
         Customize(flavor, dir);

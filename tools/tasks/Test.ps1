@@ -50,49 +50,56 @@ function Invoke-Test {
         $warm = [System.Diagnostics.Process]::Start($psi)
     }
 
-    if ($runXunit) {
-        foreach ($project in 'GentooImage.Engine.Tests', 'GentooImage.Host.Tests') {
-            Write-Step "xunit: $project"
-            $trx = "$project.trx"
-            $testArgs = @('test', (Join-Path $Repo "tests/$project"), '-c', $Configuration, '--no-build', '-nologo',
-                '--logger', "trx;LogFileName=$trx", '--logger', 'console;verbosity=normal', '--results-directory', $TestResults)
-            if ($XunitFilter) { $testArgs += @('--filter', $XunitFilter) }
-            Invoke-Native dotnet $testArgs -AllowFailure
-            $counts = Read-TrxCounts (Join-Path $TestResults $trx)
-            if ($null -eq $counts) {
-                Write-Warning "$project produced no results: counted as one failure."
-                $failed++
+    try {
+        if ($runXunit) {
+            foreach ($project in 'GentooImage.Engine.Tests', 'GentooImage.Host.Tests') {
+                Write-Step "xunit: $project"
+                $trx = "$project.trx"
+                $testArgs = @('test', (Join-Path $Repo "tests/$project"), '-c', $Configuration, '--no-build', '-nologo',
+                    '--logger', "trx;LogFileName=$trx", '--logger', 'console;verbosity=normal', '--results-directory', $TestResults)
+                if ($XunitFilter) { $testArgs += @('--filter', $XunitFilter) }
+                Invoke-Native dotnet $testArgs -AllowFailure
+                $counts = Read-TrxCounts (Join-Path $TestResults $trx)
+                if ($null -eq $counts) {
+                    Write-Warning "$project produced no results: counted as one failure."
+                    $failed++
+                }
+                else {
+                    $passed += $counts.Passed
+                    $failed += $counts.Failed
+                }
+            }
+        }
+
+        if ($runPester) {
+            Write-Step "Pester $PesterVersion (child pwsh)"
+            $summary = Join-Path $TestResults 'pester-summary.json'
+            $pesterArgs = @('-File', (Join-Path $Repo 'tests/Invoke-PesterSuite.ps1'), '-PesterManifest', $PesterManifest,
+                '-ResultDirectory', $TestResults)
+            if ($PesterPath) { $pesterArgs += @('-Path', ($PesterPath -join ',')) }
+            $null = Invoke-ChildPwsh $pesterArgs
+            if (Test-Path $summary) {
+                $s = Get-Content -Raw $summary | ConvertFrom-Json
+                $passed += $s.Passed
+                $failed += $s.Failed
             }
             else {
-                $passed += $counts.Passed
-                $failed += $counts.Failed
+                Write-Warning 'Pester produced no summary: counted as one failure.'
+                $failed++
             }
         }
     }
-
-    if ($runPester) {
-        Write-Step "Pester $PesterVersion (child pwsh)"
-        $summary = Join-Path $TestResults 'pester-summary.json'
-        $pesterArgs = @('-File', (Join-Path $Repo 'tests/Invoke-PesterSuite.ps1'), '-PesterManifest', $PesterManifest,
-            '-ResultDirectory', $TestResults)
-        if ($PesterPath) { $pesterArgs += @('-Path', ($PesterPath -join ',')) }
-        $null = Invoke-ChildPwsh $pesterArgs
-        if (Test-Path $summary) {
-            $s = Get-Content -Raw $summary | ConvertFrom-Json
-            $passed += $s.Passed
-            $failed += $s.Failed
+    finally {
+        # Every build it started is needed by a test that waited for it, so normally it has ended.
+        # If not (a test skipped, or this run interrupted): SIGTERM, so its builds clean up, then SIGKILL.
+        if ($warm) {
+            if (-not $warm.HasExited -and -not $warm.WaitForExit(60000)) {
+                & kill -TERM $warm.Id 2>$null
+                if (-not $warm.WaitForExit(30000)) { $warm.Kill($true); $warm.WaitForExit() }
+            }
+            if ($warm.ExitCode) { Write-Warning "Building a fixture cache failed or was stopped (exit $($warm.ExitCode)): see out/TestResults/fixture-caches.log." }
+            $warm.Dispose()
         }
-        else {
-            Write-Warning 'Pester produced no summary: counted as one failure.'
-            $failed++
-        }
-    }
-
-    if ($warm) {
-        # Every build it started was needed by a test, which waited for it: it has ended by now.
-        if (-not $warm.WaitForExit(600000)) { $warm.Kill($true); $warm.WaitForExit() }
-        if ($warm.ExitCode) { Write-Warning "Building a fixture cache failed (exit $($warm.ExitCode)): see out/TestResults/fixture-caches.log." }
-        $warm.Dispose()
     }
 
     # Suite-level guarantee: the host mount table (and loop devices) after the run equal the ones before.

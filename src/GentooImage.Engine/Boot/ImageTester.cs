@@ -50,6 +50,11 @@ public sealed class ImageTester
         string? xlConfig = null;
         if (xen)
         {
+            if (options.Firmware is not null)
+            {
+                throw new GentooImageException(ErrorKind.InvalidArgument, "-Firmware applies to KVM boots: under Xen, PV and PVH guests start from pvgrub2 (or pygrub) and HVM guests from SeaBIOS. Leave -Firmware out.", options.Firmware);
+            }
+
             xlConfig = XenGuestConfig.For(options.XenGuestType, options.XenBootLoader, options.MemoryMB);
             if (options.XenGuestType == XenGuestType.Hvm && imageFirmware == BootFirmware.Uefi)
             {
@@ -94,7 +99,19 @@ public sealed class ImageTester
             var stages = ReportBootStagesAsync(vm, what, xen, options.Timeout, watch, ctx, watching.Token);
             try
             {
-                seen = await vm.WaitForAsync(new Regex(options.Pattern, RegexOptions.Multiline), options.Timeout, 0, ctx.Cancellation).ConfigureAwait(false);
+                // Under Xen, Xen's and dom0's own output comes first: the pattern counts only in what
+                // follows the dom0 init's "starting the guest" line.
+                var from = 0;
+                if (xen)
+                {
+                    var marker = await vm.WaitForAsync(new Regex(Regex.Escape(XenGuestConfig.GuestStartMarker)), options.Timeout, 0, ctx.Cancellation).ConfigureAwait(false);
+                    from = marker is null ? int.MaxValue : marker.Index + marker.Length;
+                }
+
+                var left = options.Timeout - watch.Elapsed;
+                seen = from == int.MaxValue || left <= TimeSpan.Zero
+                    ? null
+                    : await vm.WaitForAsync(new Regex(options.Pattern, RegexOptions.Multiline), left, from, ctx.Cancellation).ConfigureAwait(false);
             }
             finally
             {

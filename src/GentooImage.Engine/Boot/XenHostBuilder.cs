@@ -39,6 +39,8 @@ public sealed class XenHostBuilder
             return host;
         }
 
+        // A cached host boots as any user; building one needs root, checked before anything is written.
+        Privilege.RequireRoot("Building the Xen test host", "mmdebstrap installs Debian packages with their owners and runs in mount and PID namespaces");
         Directory.CreateDirectory(cacheRoot);
         using var cacheLock = await LockAsync(Path.Combine(cacheRoot, key + ".lock"), ctx).ConfigureAwait(false);
         if (host.IsComplete)
@@ -107,11 +109,13 @@ public sealed class XenHostBuilder
         ctx.Report(new ProgressReport(Activity, $"mmdebstrap {XenHostRecipe.Suite}: Xen 4.17, a dom0 kernel, pvgrub2 (a few minutes, once)", 5));
         ctx.Verbose($"Building the Xen test host in {work}.");
 
-        // A private mount namespace: mmdebstrap mounts /proc, /sys and /dev inside the root while it
-        // works; if this build is killed, the namespace and those mounts go with it.
+        // Private mount and PID namespaces: mmdebstrap mounts /proc, /sys and /dev inside the root
+        // while it works; if this build is killed, unshare kills mmdebstrap (PID 1 of the namespace),
+        // the kernel kills everything else in it (apt, dpkg, maintainer scripts), and the mounts go
+        // with the namespace.
         var mm = new ProcessSpec("unshare", new[]
         {
-            "--mount", "--propagation", "private", "--fork", "--kill-child",
+            "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child",
             "mmdebstrap", "--variant=essential", "--include=" + string.Join(',', XenHostRecipe.Packages),
             "--format=directory", XenHostRecipe.Suite, root,
         }.Concat(XenHostRecipe.Sources).ToArray())

@@ -31,9 +31,9 @@ internal static class GrubConfig
         var sb = new StringBuilder();
         sb.Append("# Written by New-RawDiskImage.\n");
 
-        // Xen's pvgrub2 (PV and PVH guests) has no serial terminal: its console is Xen's, already
-        // active. Every other platform gets the serial terminal next to the screen.
-        sb.Append("if [ \"x${grub_platform}\" != xxen ]; then\n");
+        // Xen's pvgrub2 (platform "xen" for PV guests, "xen_pvh" for PVH) has no serial terminal: its
+        // console is Xen's, already active. Every other platform gets the serial terminal next to the screen.
+        sb.Append("if [ \"x${grub_platform}\" != xxen -a \"x${grub_platform}\" != xxen_pvh ]; then\n");
         sb.Append(CultureInfo.InvariantCulture, $"    serial --unit={unit} --speed={speed} --word=8 --parity=no --stop=1\n");
         sb.Append("    terminal_input console serial\n    terminal_output console serial\nfi\n");
         sb.Append("set timeout=5\nset default=0\n");

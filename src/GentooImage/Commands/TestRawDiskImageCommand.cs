@@ -101,7 +101,7 @@ public sealed class TestRawDiskImageCommand : GentooCmdletBase
         {
             ImagePath = image,
             Expected = new ImageExpectations(ExpectedPartitionTable, ExpectedRootUuid, ExpectedRootPartUuid),
-            Boot = Boot.IsPresent || Command.Length > 0,
+            Boot = Boot.IsPresent || Command.Length > 0 || Hypervisor == Hypervisor.Xen,
             Accelerator = Accelerator,
             Firmware = Firmware is null ? null : Enum.Parse<BootFirmware>(Firmware, ignoreCase: true),
             MemoryMB = MemoryMB,
@@ -118,11 +118,6 @@ public sealed class TestRawDiskImageCommand : GentooCmdletBase
         if (Hypervisor != Hypervisor.Xen && (MyInvocation.BoundParameters.ContainsKey(nameof(XenGuestType)) || MyInvocation.BoundParameters.ContainsKey(nameof(XenBootLoader))))
         {
             ThrowEngineError(new GentooImageException(ErrorKind.InvalidArgument, "-XenGuestType and -XenBootLoader apply to Xen boots: add -Hypervisor Xen.", Hypervisor), Hypervisor);
-        }
-
-        if (Hypervisor == Hypervisor.Xen && Firmware is not null)
-        {
-            ThrowEngineError(new GentooImageException(ErrorKind.InvalidArgument, "-Firmware applies to KVM boots: under Xen, PV and PVH guests start from pvgrub2 (or pygrub) and HVM guests from SeaBIOS. Leave -Firmware out.", Firmware), Firmware);
         }
 
         var result = RunEngine("Testing disk image", image, ctx => new ImageTester().TestAsync(options, ctx).GetAwaiter().GetResult());

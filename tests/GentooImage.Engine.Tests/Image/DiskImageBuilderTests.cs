@@ -87,7 +87,7 @@ public class DiskImageBuilderTests : IClassFixture<ImageTestRoot>
         Assert.Contains($"search --no-floppy --fs-uuid --set=root {img.RootUuid}", grubCfg);
         Assert.Contains($"linux /boot/vmlinuz-6.1.0-fixture root=PARTUUID={img.RootPartUuid} ro", grubCfg);
         Assert.Contains("console=tty0 console=hvc0 console=ttyS0,115200n8", grubCfg);
-        Assert.Contains("if [ \"x${grub_platform}\" != xxen ]; then\n    serial --unit=0", grubCfg);
+        Assert.Contains("if [ \"x${grub_platform}\" != xxen -a \"x${grub_platform}\" != xxen_pvh ]; then\n    serial --unit=0", grubCfg);
         Assert.Contains("serial --unit=0 --speed=115200", grubCfg);
         Assert.Equal("/boot/vmlinuz-6.1.0-fixture", img.Kernel);
 

@@ -50,7 +50,9 @@ public static class XenGuestConfig
         sb.Append(CultureInfo.InvariantCulture, $"memory = {memoryMB}\n");
         sb.Append("vcpus = 1\n");
         sb.Append(CultureInfo.InvariantCulture, $"disk = [ \"format=raw,vdev=xvda,access=rw,target={ImageInDom0}\" ]\n");
-        sb.Append("vif = [ \"bridge=xenbr0\" ]\n");
+        // HVM guests get the PV NIC only (type=vif): an emulated one would need a tap device in dom0,
+        // and the PVHVM kernel uses xen-netfront either way.
+        sb.Append(type == XenGuestType.Hvm ? "vif = [ \"bridge=xenbr0,type=vif\" ]\n" : "vif = [ \"bridge=xenbr0\" ]\n");
         sb.Append("on_poweroff = \"destroy\"\non_reboot = \"destroy\"\non_crash = \"destroy\"\n");
         switch (type)
         {

@@ -43,6 +43,7 @@ public class XenGuestConfigTests
         Assert.Contains("type = \"hvm\"\n", hvm);
         Assert.Contains("serial = \"pty\"\n", hvm);
         Assert.Contains("vga = \"none\"\n", hvm);
+        Assert.Contains("vif = [ \"bridge=xenbr0,type=vif\" ]\n", hvm); // no emulated NIC, so no tap device in dom0
         Assert.DoesNotContain("kernel =", hvm);
     }
 

@@ -35,10 +35,13 @@ public sealed class GuestConsole
         }
 
         // The shell is ready when it evaluates arithmetic we type; retry while login finishes.
+        // stty -echo first: what we type is then not echoed back, so no piece of a typed line can
+        // end up in a command's output (a line editor redrawing its line under load did that), and
+        // busybox ash and bash read plain lines without their line editor.
         while (DateTime.UtcNow < deadline)
         {
             var n = ++_sequence;
-            await _vm.SendAsync($"echo GI_READY_$(({n}+0))\n").ConfigureAwait(false);
+            await _vm.SendAsync($"stty -echo 2>/dev/null; echo GI_READY_$(({n}+0))\n").ConfigureAwait(false);
             var ready = await _vm.WaitForAsync(new Regex($"GI_READY_{n}\\b"), TimeSpan.FromSeconds(5), _cursor, cancellation).ConfigureAwait(false);
             if (ready is not null)
             {
@@ -72,9 +75,12 @@ public sealed class GuestConsole
         _cursor = end.Index + end.Length;
         var raw = _vm.Serial[(begin.Index + begin.Length)..end.Index];
 
-        // Drop the echo of the 'echo GI_END...' line the terminal printed back.
+        // Drop the echo of the 'echo GI_END...' line the terminal printed back, also when the shell's
+        // line editor redrew it in pieces (seen under load: a line holding only "0))_$?").
+        var endCommand = $"echo GI_END_$(({n}+0))_$?";
         var lines = raw.Replace("\r", string.Empty).Split('\n').ToList();
-        lines.RemoveAll(l => l.Contains($"GI_END_$(({n}+0))", StringComparison.Ordinal));
+        lines.RemoveAll(l => l.Contains($"GI_END_$(({n}+0))", StringComparison.Ordinal)
+            || (l.TrimEnd().Length >= 4 && endCommand.EndsWith(l.TrimEnd(), StringComparison.Ordinal)));
         var output = string.Join('\n', lines).TrimEnd('\n');
         return new GuestCommandResult(command, output, int.Parse(end.Groups[1].Value, CultureInfo.InvariantCulture));
     }

@@ -35,13 +35,14 @@ public sealed class GuestConsole
         }
 
         // The shell is ready when it evaluates arithmetic we type; retry while login finishes.
-        // stty -echo first: what we type is then not echoed back, so no piece of a typed line can
-        // end up in a command's output (a line editor redrawing its line under load did that), and
-        // busybox ash and bash read plain lines without their line editor.
+        // stty -echo and empty prompts first: what we type is then not echoed back and no prompt is
+        // printed between a command's output and its end marker, so no piece of a typed line can end
+        // up in a command's output (a line editor redrawing its line under load did that); busybox
+        // ash and bash then read plain lines without their line editor.
         while (DateTime.UtcNow < deadline)
         {
             var n = ++_sequence;
-            await _vm.SendAsync($"stty -echo 2>/dev/null; echo GI_READY_$(({n}+0))\n").ConfigureAwait(false);
+            await _vm.SendAsync($"stty -echo 2>/dev/null; PS1=''; PS2=''; echo GI_READY_$(({n}+0))\n").ConfigureAwait(false);
             var ready = await _vm.WaitForAsync(new Regex($"GI_READY_{n}\\b"), TimeSpan.FromSeconds(5), _cursor, cancellation).ConfigureAwait(false);
             if (ready is not null)
             {

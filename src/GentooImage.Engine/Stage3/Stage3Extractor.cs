@@ -10,16 +10,22 @@ namespace GentooImage.Engine.Stage3;
 /// <c>tar xpf stage3.tar.xz --xattrs-include='*.*' --numeric-owner -C root</c> does — GNU tar does
 /// the writing — but decompresses with <c>xz -dc -T0</c> (all cores on multi-block archives) and
 /// passes the stream through <see cref="ArchiveEntryGuard"/> on the way: every header is read and
-/// checked BEFORE its bytes reach tar, so tar never sees an unsafe entry. One decompression pass,
-/// no second listing pass. Cleaning up after a failure is the caller's job (it knows whether the
+/// checked BEFORE its bytes reach tar, so tar never sees an unsafe entry. The file data behind a
+/// checked header goes from xz's pipe to tar's by splice(2) (<see cref="PipeSplice"/>), never
+/// copied through this process; both pipes are grown to 1 MiB. One decompression pass, no second
+/// listing pass. Cleaning up after a failure is the caller's job (it knows whether the
 /// root existed before).
 /// </summary>
 public sealed class Stage3Extractor
 {
     private static readonly byte[] s_xzMagic = { 0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00 };
     private readonly IProcessRunner _runner;
+    private PipeSplice? _splice;
 
     public Stage3Extractor(IProcessRunner? runner = null) => _runner = runner ?? ProcessRunner.Instance;
+
+    /// <summary>Bytes of file data the last extraction moved from xz to tar by splice(2), unread by this process.</summary>
+    internal long SplicedBytes => _splice?.Moved ?? 0;
 
     /// <summary>The tar arguments; the same flags as the handbook's command.</summary>
     public static IReadOnlyList<string> TarArguments(string root) =>
@@ -125,9 +131,12 @@ public sealed class Stage3Extractor
     }
 
     /// <summary>Reads the tar stream, checks each header before forwarding it, forwards the data as it comes.</summary>
-    private static void Pump(Stream xzOut, Stream tarIn, ArchiveEntryGuard guard, long total, OperationContext ctx)
+    private void Pump(Stream xzOut, Stream tarIn, ArchiveEntryGuard guard, long total, OperationContext ctx)
     {
         var gate = new GatedStream(xzOut, tarIn);
+        var splice = PipeSplice.TryCreate(xzOut, tarIn);
+        splice?.Grow(1 << 20);
+        _splice = splice;
         var next = Environment.TickCount64;
         using (var reader = new TarReader(gate, leaveOpen: true))
         {
@@ -148,6 +157,13 @@ public sealed class Stage3Extractor
                         ex);
                 }
 
+                if (gate.Owed != 0)
+                {
+                    // The reader did not skip the spliced data by reading it: it would now be parsing
+                    // the zeros it was owed as headers. Stop before tar is handed anything else.
+                    throw new InvalidOperationException($"The tar reader left {gate.Owed} spliced bytes unskipped after entry #{guard.Count}.");
+                }
+
                 if (entry is null)
                 {
                     break;
@@ -156,7 +172,19 @@ public sealed class Stage3Extractor
                 guard.Check(entry);
                 gate.Release();
                 gate.Passing = true;
-                entry.DataStream?.CopyTo(Stream.Null, 1 << 16);
+                if (splice is not null && entry.DataStream is not null && entry.Length > 0)
+                {
+                    // The file's data and its padding to the next 512-byte block: checked by nobody, so
+                    // moved pipe to pipe in the kernel. The reader skips them without reading (Credit).
+                    var span = (entry.Length + 511) & ~511L;
+                    splice.Move(span);
+                    gate.Credit(span);
+                }
+                else
+                {
+                    entry.DataStream?.CopyTo(Stream.Null, 1 << 16);
+                }
+
                 if (Environment.TickCount64 >= next)
                 {
                     next = Environment.TickCount64 + 250;
@@ -175,13 +203,16 @@ public sealed class Stage3Extractor
 
     /// <summary>
     /// Reads from the decompressor. While <see cref="Passing"/> is false the bytes are held back (a
-    /// header under inspection); <see cref="Release"/> hands them to tar.
+    /// header under inspection); <see cref="Release"/> hands them to tar. Bytes already moved to tar
+    /// by splice are owed to the reader (<see cref="Credit"/>): when it reads them to skip them, it
+    /// gets zeros and no read from the pipe.
     /// </summary>
     private sealed class GatedStream : Stream
     {
         private readonly Stream _source;
         private readonly Stream _sink;
         private readonly MemoryStream _held = new();
+        private long _owed;
 
         public GatedStream(Stream source, Stream sink)
         {
@@ -212,8 +243,23 @@ public sealed class Stage3Extractor
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
+        /// <summary>The next <paramref name="bytes"/> of the stream went to tar past this stream.</summary>
+        public void Credit(long bytes) => _owed += bytes;
+
+        /// <summary>Spliced bytes the reader has not skipped yet.</summary>
+        public long Owed => _owed;
+
         public override int Read(Span<byte> buffer)
         {
+            if (_owed > 0)
+            {
+                var k = (int)Math.Min(buffer.Length, _owed);
+                buffer[..k].Clear();
+                _owed -= k;
+                Position += k;
+                return k;
+            }
+
             var n = _source.Read(buffer);
             if (n > 0)
             {

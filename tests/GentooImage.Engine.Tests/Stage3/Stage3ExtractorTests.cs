@@ -204,6 +204,47 @@ public sealed class Stage3ExtractorTests : IClassFixture<MirrorFixture>, IDispos
         }
     }
 
+    [Fact]
+    public async Task FileDataGoesFromXzToTarBySpliceAndArrivesIntact()
+    {
+        // Files of every size around the 512-byte blocks and the 1 MiB pipes, long names (pax
+        // headers, read by the guard itself), an empty file and a hard link (no data).
+        var tar = Path.Combine(_dir, "splice.tar");
+        var rng = new Random(7);
+        var sizes = new[] { 0, 1, 511, 512, 513, 4095, 65536, 65537, (1 << 20) - 1, 1 << 20, (3 << 20) + 17 };
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        long expected = 0;
+        using (var w = new TarWriter(File.Create(tar), TarEntryFormat.Pax, leaveOpen: false))
+        {
+            w.WriteEntry(new PaxTarEntry(TarEntryType.Directory, "./") { Mode = (UnixFileMode)0b111_101_101 });
+            for (var i = 0; i < sizes.Length; i++)
+            {
+                var name = $"./f{i}-" + new string('n', i % 2 == 0 ? 150 : 3);
+                var data = new byte[sizes[i]];
+                rng.NextBytes(data);
+                files[name[2..]] = data;
+                expected += (data.Length + 511) & ~511;
+                w.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(data), Mode = (UnixFileMode)0b110_100_100 });
+            }
+
+            w.WriteEntry(new PaxTarEntry(TarEntryType.HardLink, "./hard") { LinkName = "./f1-nnn" });
+        }
+
+        FixtureRoot.Run("xz", "-T2", "--block-size=1MiB", "-0", tar);
+        var root = Path.Combine(_dir, "spliced");
+        Directory.CreateDirectory(root);
+        var extractor = new Stage3Extractor();
+        Assert.Equal(sizes.Length + 2, await extractor.ExtractAsync(tar + ".xz", root, OperationContext.None));
+
+        Assert.Equal(expected, extractor.SplicedBytes);
+        foreach (var (name, data) in files)
+        {
+            Assert.Equal(SHA256.HashData(data), SHA256.HashData(File.ReadAllBytes(Path.Combine(root, name))));
+        }
+
+        Assert.Equal(File.ReadAllBytes(Path.Combine(root, "f1-nnn")), File.ReadAllBytes(Path.Combine(root, "hard")));
+    }
+
     [Theory]
     [InlineData("./usr//bin/./x", "usr/bin/x")]
     [InlineData("./", "")]

@@ -65,7 +65,8 @@ Describe 'Real <_> guest with an OpenStack config drive' -ForEach $Flavors {
                 "cat $([GentooImage.TestSupport.FixtureConfigDrive]::RunCmdFile)", 'sudo grep -E "ERROR|Traceback|CRITICAL" /var/log/cloud-init.log',
                 'sudo sshd -T', 'ip -4 -o addr show scope global', 'ip -4 route', 'cat /sys/class/block/vda1/size', 'df -B1 --output=size /',
                 'cat /proc/cmdline', $initQuery, 'sudo cloud-init analyze show', 'systemd-analyze; systemd-analyze blame | head -15',
-                'systemd-analyze critical-chain ssh.service', 'rc-status -a', 'cat /proc/uptime') {
+                'systemd-analyze critical-chain ssh.service', 'rc-status -a', 'cat /proc/uptime',
+                'ssh-keyscan -t ed25519 127.0.0.1 2>/dev/null; cat /etc/ssh/ssh_host_ed25519_key.pub') {
                 Ask $c | Out-Null
             }
             # Password login: the server must offer public keys only.
@@ -113,6 +114,27 @@ Describe 'Real <_> guest with an OpenStack config drive' -ForEach $Flavors {
         NeedSsh
         $Status.Output | Should -Match 'status: done'
         $Answers['sudo grep -E "ERROR|Traceback|CRITICAL" /var/log/cloud-init.log'].Output | Should -BeNullOrEmpty
+    }
+
+    It 'serves the host key cloud-init left on disk (sshd did not start before cloud-init replaced it)' {
+        NeedSsh
+        $lines = $Answers['ssh-keyscan -t ed25519 127.0.0.1 2>/dev/null; cat /etc/ssh/ssh_host_ed25519_key.pub'].Output.Trim() -split "`n"
+        $served = ($lines | Where-Object { $_ -match '^127\.0\.0\.1 ssh-ed25519 ' }) -split ' '
+        $disk = ($lines | Where-Object { $_ -match '^ssh-ed25519 ' }) -split ' '
+        $served[2] | Should -Not -BeNullOrEmpty
+        $served[2] | Should -Be $disk[1]
+    }
+
+    It 'starts sshd after cloud-init''s network stage and before its config stage (OpenRC)' -Skip:($_ -ne 'openrc') {
+        NeedSsh
+        # OpenRC's own lines on the serial console, in the order it ran the services.
+        $serial = (Get-Content -Raw $SerialLog) -replace '\x1b\[[0-9;]*[A-Za-z]', ''
+        $network = [regex]::Match($serial, 'cloud-init \.\.\.')
+        $sshd = [regex]::Match($serial, 'Starting sshd')
+        $config = [regex]::Match($serial, 'cloud-init config')
+        $network.Success, $sshd.Success, $config.Success | Should -Be @($true, $true, $true) -Because "the serial log is $SerialLog"
+        $sshd.Index | Should -BeGreaterThan $network.Index
+        $sshd.Index | Should -BeLessThan $config.Index
     }
 
     It 'has no failed services' {

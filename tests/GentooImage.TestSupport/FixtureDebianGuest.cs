@@ -53,7 +53,7 @@ public static class FixtureDebianGuest
     }
 
     /// <summary>Bumped whenever the build steps below change in a way the file list does not show.</summary>
-    private const string RecipeVersion = "3";
+    private const string RecipeVersion = "4";
 
     private static IReadOnlyList<string> Packages(string flavor) => flavor switch
     {
@@ -130,7 +130,9 @@ public static class FixtureDebianGuest
         if (flavor == "openrc")
         {
             // Debian's own sysv script for OpenSSH would start a second sshd next to the OpenRC one.
-            foreach (var name in new[] { "ssh" })
+            // Debian's cloud-init enabled its four services (cloud-init-local even in default); a
+            // Gentoo stage3 enables none, so Initialize-CloudGuest's links are the only ones.
+            foreach (var name in new[] { "ssh", "cloud-init-local", "cloud-init", "cloud-config", "cloud-final" })
             {
                 foreach (var level in Directory.Exists(Path.Combine(dir, "etc/runlevels")) ? Directory.GetDirectories(Path.Combine(dir, "etc/runlevels")) : Array.Empty<string>())
                 {
@@ -141,7 +143,10 @@ public static class FixtureDebianGuest
                     }
                 }
 
-                File.Delete(Path.Combine(dir, "etc/init.d", name));
+                if (name == "ssh")
+                {
+                    File.Delete(Path.Combine(dir, "etc/init.d", name));
+                }
             }
         }
 
@@ -211,7 +216,7 @@ public static class FixtureDebianGuest
             "#!/sbin/openrc-run\n# OpenSSH server (Gentoo layout).\n\n" +
             "description=\"OpenBSD Secure Shell server\"\ncommand=\"/usr/sbin/sshd\"\npidfile=\"/run/sshd.pid\"\n" +
             "command_args=\"-o PidFile=${pidfile}\"\n\n" +
-            "depend() {\n\tuse logger dns\n\tafter cloud-init\n\tneed net\n}\n\n" +
+            "depend() {\n\tuse logger dns\n\tneed net\n}\n\n" +
             "start_pre() {\n\tcheckpath --directory --mode 0755 /run/sshd\n\tssh-keygen -A || return 1\n\t/usr/sbin/sshd -t || return 1\n}\n", "755");
         // Gentoo's services need localmount (a boot service there); on Debian, sysinit's mountall.sh
         // mounts the local file systems, so this one only provides the name.

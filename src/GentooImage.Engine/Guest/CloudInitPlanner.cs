@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace GentooImage.Engine.Guest;
 
 /// <summary>Plans the cloud-init part: its services enabled for the init system, and its datasource list.</summary>
@@ -5,6 +7,12 @@ internal static class CloudInitPlanner
 {
     public const string DatasourceFile = "/etc/cloud/cloud.cfg.d/90_gentooimage_datasources.cfg";
     public const string CloudNetworkFile = "/etc/cloud/cloud.cfg.d/93_gentooimage_network.cfg";
+
+    /// <summary>OpenRC's conf.d of cloud-init's network stage: it runs before sshd.</summary>
+    public const string CloudInitConfD = "/etc/conf.d/cloud-init";
+
+    /// <summary>OpenRC's conf.d of cloud-init's config stage: it runs after sshd.</summary>
+    public const string CloudConfigConfD = "/etc/conf.d/cloud-config";
 
     public static void Plan(GuestPlanDraft draft)
     {
@@ -20,6 +28,11 @@ internal static class CloudInitPlanner
                 foreach (var (svc, level) in new[] { ("cloud-init-local", "boot"), ("cloud-init", "default"), ("cloud-config", "default"), ("cloud-final", "default") })
                 {
                     ServiceEnabler.EnableOpenRc(draft, GuestPart.CloudInit, svc, level);
+                }
+
+                if (draft.Fs.FileExists("/etc/init.d/sshd"))
+                {
+                    OrderSshd(draft);
                 }
 
                 // Upstream cloud-init has no OpenRC/netifrc network renderer (canonical/cloud-init#3999): left on,
@@ -54,5 +67,35 @@ internal static class CloudInitPlanner
         draft.WriteFile(GuestPart.CloudInit, DatasourceFile,
             $"# Written by GentooImage (Initialize-CloudGuest).\ndatasource_list: [ {list} ]\n",
             GuestPlanDraft.Regular, $"datasource_list: {list}");
+    }
+
+    /// <summary>
+    /// sshd between cloud-init's network stage and its config stage, as systemd orders them
+    /// (cloud-init.service is Before=sshd.service; cloud-config.service is not). Neither upstream's
+    /// OpenRC scripts nor Gentoo's sshd order them, so OpenRC starts the default runlevel by name:
+    /// cloud-init, cloud-config, cloud-final, then sshd, and the first SSH login waits for all of
+    /// cloud-init. And had sshd started first, cloud-init's ssh module would replace the host keys
+    /// under the running sshd. conf.d's rc_before/rc_after add order only, no dependency; an admin's own
+    /// values there stay, sshd is added to them.
+    /// </summary>
+    private static void OrderSshd(GuestPlanDraft draft)
+    {
+        foreach (var (path, name, why) in new[]
+        {
+            (CloudInitConfD, "rc_before", "cloud-init (network stage) before sshd: the keys are in place when sshd starts"),
+            (CloudConfigConfD, "rc_after", "cloud-config after sshd: SSH does not wait for cloud-init's config and final stages"),
+        })
+        {
+            var text = draft.Current(path) ?? "# Written by GentooImage (Initialize-CloudGuest): the order of cloud-init's stages and sshd.\n";
+            var match = new Regex("^\\s*" + name + "\\s*=\\s*[\"']?([^\"'#]*)[\"']?\\s*$", RegexOptions.Multiline).Match(text);
+            var words = match.Success ? match.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList() : new List<string>();
+            if (!words.Contains("sshd"))
+            {
+                // The admin's own order stays; sshd joins it.
+                words.Add("sshd");
+            }
+
+            draft.WriteFile(GuestPart.CloudInit, path, ConfigLines.SetLine(text, new Regex("^\\s*" + name + "\\s*="), $"{name}=\"{string.Join(' ', words)}\""), GuestPlanDraft.Regular, why);
+        }
     }
 }

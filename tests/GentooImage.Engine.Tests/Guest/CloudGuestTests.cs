@@ -50,6 +50,25 @@ public sealed class CloudGuestTests : IDisposable
     }
 
     [Fact]
+    public void OpenRcStartsSshdBetweenCloudInitsNetworkAndConfigStagesAndKeepsTheRestOfConfD()
+    {
+        var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "root"));
+        File.WriteAllText(P(path, "/etc/conf.d/cloud-init"), "# the admin's\nrc_before=\"apache2\"\nEXTRA=1\n");
+        CloudGuest.Initialize(new BuildRoot(path), new GuestOptions(), Ctx);
+        Assert.Equal("# the admin's\nrc_before=\"apache2 sshd\"\nEXTRA=1\n", Text(path, "/etc/conf.d/cloud-init"));
+        Assert.Equal("# Written by GentooImage (Initialize-CloudGuest): the order of cloud-init's stages and sshd.\nrc_after=\"sshd\"\n",
+            Text(path, "/etc/conf.d/cloud-config"));
+        Assert.Empty(CloudGuest.Plan(new BuildRoot(path), new GuestOptions(), Ctx).Changes);
+
+        // No sshd in the root: no order to give.
+        var nossh = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "nossh"));
+        File.Delete(P(nossh, "/etc/init.d/sshd"));
+        CloudGuest.Initialize(new BuildRoot(nossh), new GuestOptions(), Ctx);
+        Assert.False(File.Exists(P(nossh, "/etc/conf.d/cloud-init")));
+        Assert.False(File.Exists(P(nossh, "/etc/conf.d/cloud-config")));
+    }
+
+    [Fact]
     public void SshLoginsAreByKeyOnlyThroughADropInWhenSshdReadsOne()
     {
         var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "root"));
@@ -92,6 +111,10 @@ public sealed class CloudGuestTests : IDisposable
 
         Assert.False(File.Exists(P(path, "/etc/init.d/net.eth0")), "dhcpcd present: no netifrc");
         Assert.Empty(root.KernelArguments);
+
+        // sshd between cloud-init's network and config stages (OpenRC would start it last, by name).
+        Assert.Matches("(?m)^rc_before=\"sshd\"$", Text(path, "/etc/conf.d/cloud-init"));
+        Assert.Matches("(?m)^rc_after=\"sshd\"$", Text(path, "/etc/conf.d/cloud-config"));
 
         // SSH host keys of the build are gone; sshd_config stays, logins by key only.
         Assert.Empty(Directory.GetFiles(P(path, "/etc/ssh"), "ssh_host_*"));

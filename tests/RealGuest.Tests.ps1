@@ -14,9 +14,43 @@ BeforeAll {
     $script:KernelDir = New-GiTestDirectory 'rg-kernel'
     $log = { param($m) Write-Host "    [real-guest] $m" }
     $script:Kernel = [GentooImage.TestSupport.FixtureKernel]::ForOpenStack((Join-Path $KernelDir 'kernel-config'), [Action[string]] $log)
+
+    # The default run's DHCP boots overlap: each guest's QEMU starts as soon as its image is written,
+    # so the systemd guest boots on one core while the OpenRC image is made on the other, and the
+    # OpenRC guest boots while the systemd guest is questioned. Each Describe below then waits for
+    # its own guest. A guest whose image or start failed keeps its error for its Describe.
+    # (In a child scope: a $flavor left here would shadow the Describes' $Flavor, names being case-insensitive.)
+    $script:DhcpRuns = @{}
+    & { foreach ($flavor in $Flavors) {
+        $run = [pscustomobject]@{
+            Flavor = $flavor; Dir = (New-GiTestDirectory "rg-$flavor"); Keep = (New-RealGuestKeep $flavor); RootPath = $null
+            Built = $null; Static = $null; Drive = $null; Key = $null; SerialLog = $null; Vm = $null; LoadAtStart = $null; Error = $null
+        }
+        $run.RootPath = Join-Path $run.Dir 'root'
+        $script:DhcpRuns[$flavor] = $run
+        $flog = { param($m) Write-Host "    [real-guest $flavor] $m" }.GetNewClosure()
+        try {
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $run.Built = New-RealGuestImage -Flavor $flavor -Dir $run.Dir -Kernel $Kernel -Log $flog
+            $run.Static = $run.Built.Image | Test-RawDiskImage
+            & $flog "image written after $([int]$watch.Elapsed.TotalSeconds) s ($([int]($run.Built.Image.VirtualSize / 1MB)) MiB)"
+            $disk = New-RealGuestDisk -Image $run.Built.Image -Path (Join-Path $run.Dir 'disk.img')
+            $run.Key = Join-Path $run.Dir 'id_ed25519'
+            $public = [GentooImage.TestSupport.FixtureGuestVm]::NewKey($run.Key)
+            $run.Drive = [GentooImage.TestSupport.FixtureConfigDrive]::Create($run.Dir, 'gi-guest-1', $public, $null)
+            $run.SerialLog = Join-Path $run.Keep 'serial.log'
+            $run.Vm = [GentooImage.TestSupport.FixtureGuestVm]::Start($disk, $run.Drive.IsoPath, $run.SerialLog, $run.Key, 1024, $null)
+            $run.LoadAtStart = (Get-Content /proc/loadavg).Split(' ')[0]
+        }
+        catch {
+            $run.Error = $_
+            & $flog "failed before its boot: $_"
+        }
+    } }
 }
 
 AfterAll {
+    foreach ($run in @($script:DhcpRuns.Values)) { Remove-RealGuestRun -Vm $run.Vm -Dir $run.Dir -RootPath $run.RootPath }
     if ($script:KernelDir) { Remove-GiTestDirectory $KernelDir }
 }
 
@@ -25,28 +59,23 @@ Describe 'Real <_> guest with an OpenStack config drive' -ForEach $Flavors {
     BeforeAll {
         $script:Flavor = $_
         $log = { param($m) Write-Host "    [real-guest $Flavor] $m" }
-        $script:Dir = New-GiTestDirectory "rg-$Flavor"
-        $script:Keep = New-RealGuestKeep "$Flavor"
-        $script:RootPath = Join-Path $Dir 'root'
-        $watch = [Diagnostics.Stopwatch]::StartNew()
-        $built = New-RealGuestImage -Flavor $Flavor -Dir $Dir -Kernel $Kernel -Log $log
-        $script:Root = $built.Root
-        $script:Image = $built.Image
-        $script:ChrootOutput = $built.ChrootOutput
-        $script:CloudUser = $built.CloudUser
-        $script:Static = $Image | Test-RawDiskImage
-        & $log "image written after $([int]$watch.Elapsed.TotalSeconds) s ($([int]($Image.VirtualSize / 1MB)) MiB)"
-        $script:Disk = New-RealGuestDisk -Image $Image -Path (Join-Path $Dir 'disk.img')
-
-        $key = Join-Path $Dir 'id_ed25519'
-        $public = [GentooImage.TestSupport.FixtureGuestVm]::NewKey($key)
-        $script:Drive = [GentooImage.TestSupport.FixtureConfigDrive]::Create($Dir, 'gi-guest-1', $public, $null)
-        $script:SerialLog = Join-Path $Keep 'serial.log'
+        $run = $DhcpRuns[$Flavor]
+        if ($run.Error) { throw $run.Error }
+        $script:Dir = $run.Dir
+        $script:Keep = $run.Keep
+        $script:RootPath = $run.RootPath
+        $script:Root = $run.Built.Root
+        $script:Image = $run.Built.Image
+        $script:ChrootOutput = $run.Built.ChrootOutput
+        $script:CloudUser = $run.Built.CloudUser
+        $script:Static = $run.Static
+        $script:Drive = $run.Drive
+        $script:SerialLog = $run.SerialLog
         $script:Answers = [ordered]@{}
-        $script:Vm = [GentooImage.TestSupport.FixtureGuestVm]::Start($Disk, $Drive.IsoPath, $SerialLog, $key, 1024, $null)
-        $loadAtStart = (Get-Content /proc/loadavg).Split(' ')[0]
+        $script:Vm = $run.Vm
+        $loadAtStart = $run.LoadAtStart
         $script:Up = $Vm.WaitForSsh($CloudUser, [TimeSpan]::FromSeconds(600))
-        $script:Timing = "SSH as {0}: {1} after {2:0} s, QEMU {3:0} CPU-s (TCG); host load average {4} at QEMU start, {5} at SSH" -f
+        $script:Timing = "SSH as {0}: {1} after {2:0} s, QEMU {3:0} CPU-s (TCG); host load average {4} at QEMU start, {5} at SSH (the other guest's image or boot beside it)" -f
             $CloudUser, $Up, $Vm.SecondsToSsh, $Vm.CpuSecondsToSsh, $loadAtStart, (Get-Content /proc/loadavg).Split(' ')[0]
         & $log $Timing
 
@@ -66,7 +95,7 @@ Describe 'Real <_> guest with an OpenStack config drive' -ForEach $Flavors {
                 'sudo sshd -T', 'ip -4 -o addr show scope global', 'ip -4 route', 'cat /sys/class/block/vda1/size', 'df -B1 --output=size /',
                 'cat /proc/cmdline', $initQuery, 'sudo cloud-init analyze show', 'systemd-analyze; systemd-analyze blame | head -15',
                 'systemd-analyze critical-chain ssh.service', 'rc-status -a', 'cat /proc/uptime',
-                'ssh-keyscan -t ed25519 127.0.0.1 2>/dev/null; cat /etc/ssh/ssh_host_ed25519_key.pub') {
+                'ssh-keyscan -t ed25519 127.0.0.1 2>/dev/null; cat /etc/ssh/ssh_host_ed25519_key.pub', 'ls /etc/ssh') {
                 Ask $c | Out-Null
             }
             # Password login: the server must offer public keys only.
@@ -79,7 +108,8 @@ Describe 'Real <_> guest with an OpenStack config drive' -ForEach $Flavors {
     }
 
     AfterAll {
-        Remove-RealGuestRun -Vm $script:Vm -Dir $script:Dir -RootPath $script:RootPath
+        # This guest's QEMU stops now, so the next guest has the core; the directory goes with the file's AfterAll.
+        if ($DhcpRuns[$Flavor].Vm) { $DhcpRuns[$Flavor].Vm.Dispose() }
     }
 
     It 'went through the public pipeline and passes the static checks' {
@@ -116,13 +146,16 @@ Describe 'Real <_> guest with an OpenStack config drive' -ForEach $Flavors {
         $Answers['sudo grep -E "ERROR|Traceback|CRITICAL" /var/log/cloud-init.log'].Output | Should -BeNullOrEmpty
     }
 
-    It 'serves the host key cloud-init left on disk (sshd did not start before cloud-init replaced it)' {
+    It 'serves the host key cloud-init left on disk (sshd did not start before cloud-init replaced it), and makes no DSA key' {
         NeedSsh
         $lines = $Answers['ssh-keyscan -t ed25519 127.0.0.1 2>/dev/null; cat /etc/ssh/ssh_host_ed25519_key.pub'].Output.Trim() -split "`n"
         $served = ($lines | Where-Object { $_ -match '^127\.0\.0\.1 ssh-ed25519 ' }) -split ' '
         $disk = ($lines | Where-Object { $_ -match '^ssh-ed25519 ' }) -split ' '
         $served[2] | Should -Not -BeNullOrEmpty
         $served[2] | Should -Be $disk[1]
+        # Only the types sshd loads (no DSA, Initialize-CloudGuest's ssh_genkeytypes).
+        ($Answers['ls /etc/ssh'].Output -split "`n" | Where-Object { $_ -match '^ssh_host_.*_key$' } | Sort-Object) -join ' ' |
+            Should -Be 'ssh_host_ecdsa_key ssh_host_ed25519_key ssh_host_rsa_key'
     }
 
     It 'starts sshd after cloud-init''s network stage and before its config stage (OpenRC)' -Skip:($_ -ne 'openrc') {

@@ -34,6 +34,8 @@ public sealed class FixtureGuestVm : IDisposable
 
     public bool HasExited => _qemu.HasExited;
 
+    private bool _disposed;
+
     /// <summary>Seconds from QEMU's start to the first successful SSH login, once <see cref="WaitForSsh"/> succeeded.</summary>
     public double? SecondsToSsh { get; private set; }
 
@@ -147,8 +149,15 @@ public sealed class FixtureGuestVm : IDisposable
         return Run(timeout ?? TimeSpan.FromSeconds(120), "ssh", args.ToArray(), check: false);
     }
 
+    /// <summary>Stops QEMU; a second call does nothing.</summary>
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         try
         {
             if (!_qemu.HasExited)

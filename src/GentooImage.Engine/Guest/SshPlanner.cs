@@ -7,6 +7,9 @@ internal static class SshPlanner
 {
     public const string SshdDropIn = "/etc/ssh/sshd_config.d/01-gentooimage.conf";
 
+    /// <summary>cloud-init's host key types: those sshd loads.</summary>
+    public const string HostKeyTypesFile = "/etc/cloud/cloud.cfg.d/94_gentooimage_hostkeys.cfg";
+
     public static void Plan(GuestPlanDraft draft)
     {
         var fs = draft.Fs;
@@ -52,6 +55,17 @@ internal static class SshPlanner
         }
 
         PlanKeysOnly(draft);
+
+        if (installed && fs.FileExists("/usr/bin/cloud-init"))
+        {
+            // cloud-init 22.x still makes a DSA host key by default (its ssh_genkeytypes), which
+            // sshd has not loaded by default since OpenSSH 7.0 and OpenSSH 9.8 (Gentoo's) cannot
+            // make: seconds of boot time under TCG for a key nobody uses, or an error in cloud-init's log.
+            draft.WriteFile(GuestPart.Ssh, HostKeyTypesFile,
+                "# Written by GentooImage (Initialize-CloudGuest): the host key types sshd loads by default.\n" +
+                "ssh_genkeytypes: [rsa, ecdsa, ed25519]\n",
+                GuestPlanDraft.Regular, "cloud-init makes RSA, ECDSA and Ed25519 host keys (no DSA)");
+        }
 
         foreach (var name in fs.List("/etc/ssh").Where(n => n.StartsWith("ssh_host_", StringComparison.Ordinal)))
         {

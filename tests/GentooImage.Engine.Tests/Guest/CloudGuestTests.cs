@@ -112,6 +112,9 @@ public sealed class CloudGuestTests : IDisposable
         Assert.False(File.Exists(P(path, "/etc/init.d/net.eth0")), "dhcpcd present: no netifrc");
         Assert.Empty(root.KernelArguments);
 
+        // cloud-init makes only the host key types sshd loads.
+        Assert.EndsWith("\nssh_genkeytypes: [rsa, ecdsa, ed25519]\n", Text(path, "/etc/cloud/cloud.cfg.d/94_gentooimage_hostkeys.cfg"));
+
         // sshd between cloud-init's network and config stages (OpenRC would start it last, by name).
         Assert.Matches("(?m)^rc_before=\"sshd\"$", Text(path, "/etc/conf.d/cloud-init"));
         Assert.Matches("(?m)^rc_after=\"sshd\"$", Text(path, "/etc/conf.d/cloud-config"));
@@ -235,6 +238,8 @@ public sealed class CloudGuestTests : IDisposable
         {
             Assert.Equal(lib + u, Link(path, etc + "cloud-init.target.wants/" + u));
         }
+
+        Assert.EndsWith("\nssh_genkeytypes: [rsa, ecdsa, ed25519]\n", Text(path, "/etc/cloud/cloud.cfg.d/94_gentooimage_hostkeys.cfg"));
 
         Assert.Equal(lib + "cloud-init.target", Link(path, etc + "multi-user.target.wants/cloud-init.target"));
         var unit = Text(path, etc + "gentooimage-growroot.service");

@@ -132,7 +132,7 @@ Describe 'Two sessions on one root' {
     It 'two processes: the second is refused at once, naming the first one''s pid and cmdlet' {
         # Process A holds the root (a chroot script that sleeps); this process is B.
         $lockFile = [GentooImage.Engine.Platform.RootLock]::FileFor($Root)
-        $cmd = "Import-Module '$ModuleManifest'; Invoke-GentooChroot -Path '$Root' -Script 'sleep 25' -AllowUnmounted | Out-Null; 'A done'"
+        $cmd = "Import-Module '$ModuleManifest'; Invoke-GentooChroot -Path '$Root' -Script 'sleep 10' -AllowUnmounted | Out-Null; 'A done'"
         $a = Start-Process -FilePath dotnet -ArgumentList @('pwsh', '-NoProfile', '-NonInteractive', '-Command', $cmd) -PassThru -RedirectStandardOutput (Join-Path $Dir 'a.out')
         try {
             # 'dotnet pwsh' runs pwsh.dll as a child process: the holder's pid is that child's.

@@ -185,13 +185,29 @@ Describe 'End to end under Xen: the same image as a PV and a PVH guest' {
             'uname -r'
             'dmesg | grep -E "Hypervisor detected|kernel on Xen"'
         )
+        # The two boots run side by side (a thread job each, the module imported there too): every
+        # disk is -snapshot, so they share the image and the cached Xen host read-only, and a Xen
+        # boot keeps its two vCPUs busy only part of the time.
         $script:Xen = @{}
-        foreach ($type in 'Pv', 'Pvh') {
-            $Xen[$type] = $Image | Test-RawDiskImage -Hypervisor Xen -XenGuestType $type -Command $xenCommands -TimeoutSec 900 `
-                -SerialLogPath (Join-Path $Dir "serial-xen-$type.log")
-            $Xen["$type.Out"] = @{}
-            foreach ($c in $Xen[$type].Commands) { $Xen["$type.Out"][$c.Command] = $c.Output }
-            Write-Host "    [e2e] Xen $type guest: login after $($Xen[$type].BootSeconds) s (Xen $($Xen[$type].XenVersion))"
+        $jobs = @{}
+        try {
+            foreach ($type in 'Pv', 'Pvh') {
+                $jobs[$type] = Start-ThreadJob -Name "e2e-xen-$type" -ArgumentList $ModuleManifest, $Image, $type, $xenCommands, (Join-Path $Dir "serial-xen-$type.log") -ScriptBlock {
+                    param($manifest, $image, $type, $commands, $serial)
+                    Import-Module $manifest
+                    $image | Test-RawDiskImage -Hypervisor Xen -XenGuestType $type -Command $commands -TimeoutSec 900 -SerialLogPath $serial -ProgressAction SilentlyContinue
+                }
+            }
+            foreach ($type in 'Pv', 'Pvh') {
+                $Xen[$type] = $jobs[$type] | Receive-Job -Wait -ErrorAction Stop | Select-Object -Last 1
+                $Xen["$type.Out"] = @{}
+                foreach ($c in $Xen[$type].Commands) { $Xen["$type.Out"][$c.Command] = $c.Output }
+                Write-Host "    [e2e] Xen $type guest: login after $($Xen[$type].BootSeconds) s (Xen $($Xen[$type].XenVersion); booted beside the other)"
+            }
+        }
+        finally {
+            # A failed or interrupted boot: the other job is stopped (its cmdlet stops its QEMU) and removed.
+            foreach ($job in $jobs.Values) { $job | Stop-Job -ErrorAction SilentlyContinue; $job | Remove-Job -Force -ErrorAction SilentlyContinue }
         }
     }
 

@@ -82,9 +82,9 @@ $script:targets = [Collections.Generic.List[object]]::new()
 function New-Target([string] $name) {
     $image = Join-Path $dir "fs-$name.img"
     $mnt = Join-Path $dir "mnt-$name"
-    & truncate -s 8G $image
+    & truncate -s 8G $image; if ($LASTEXITCODE) { throw 'truncate failed' }
     & mkfs.ext4 -q -F $image; if ($LASTEXITCODE) { throw 'mkfs.ext4 failed' }
-    $loop = (& losetup --find --show $image); if ($LASTEXITCODE) { throw 'losetup failed' }
+    $loop = (& losetup --find --show $image); if ($LASTEXITCODE) { Remove-Item $image -Force; throw 'losetup failed' }
     $t = [pscustomobject]@{ Image = $image; Mount = $mnt; Loop = $loop; Mounted = $false }
     $script:targets.Add($t)
     New-Item -ItemType Directory $mnt -Force | Out-Null
@@ -94,9 +94,15 @@ function New-Target([string] $name) {
     $t
 }
 function Remove-Target($t) {
-    if ($t.Mounted) { & umount $t.Mount; $t.Mounted = $false }
+    if ($t.Mounted) {
+        & umount $t.Mount
+        if ($LASTEXITCODE) { Write-Warning "umount $($t.Mount) failed; detaching it lazily"; & umount -l $t.Mount }
+        $t.Mounted = $false
+    }
     if ($t.Loop) { & losetup -d $t.Loop; $t.Loop = $null }
-    Remove-Item $t.Image, $t.Mount -Force -ErrorAction SilentlyContinue
+    Remove-Item $t.Image -Force -ErrorAction SilentlyContinue
+    # Only the empty mount point: never a recursive delete where a file system might still hang.
+    if (Test-Path $t.Mount) { try { [IO.Directory]::Delete($t.Mount) } catch { Write-Warning "left $($t.Mount): $_" } }
     [void]$script:targets.Remove($t)
 }
 

@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace GentooImage.Engine.Guest;
 
 /// <summary>Plans the cloud-init part: its services enabled for the init system, and its datasource list.</summary>
@@ -75,8 +73,9 @@ internal static class CloudInitPlanner
     /// OpenRC scripts nor Gentoo's sshd order them, so OpenRC starts the default runlevel by name:
     /// cloud-init, cloud-config, cloud-final, then sshd, and the first SSH login waits for all of
     /// cloud-init. And had sshd started first, cloud-init's ssh module would replace the host keys
-    /// under the running sshd. conf.d's rc_before/rc_after add order only, no dependency; an admin's own
-    /// values there stay, sshd is added to them.
+    /// under the running sshd. conf.d's rc_before/rc_after add order only, no dependency. Our line
+    /// extends the variable in shell (rc_before="${rc_before} sshd"), so an admin's own value stays
+    /// in whatever form it was written.
     /// </summary>
     private static void OrderSshd(GuestPlanDraft draft)
     {
@@ -86,16 +85,23 @@ internal static class CloudInitPlanner
             (CloudConfigConfD, "rc_after", "cloud-config after sshd: SSH does not wait for cloud-init's config and final stages"),
         })
         {
-            var text = draft.Current(path) ?? "# Written by GentooImage (Initialize-CloudGuest): the order of cloud-init's stages and sshd.\n";
-            var match = new Regex("^\\s*" + name + "\\s*=\\s*[\"']?([^\"'#]*)[\"']?\\s*$", RegexOptions.Multiline).Match(text);
-            var words = match.Success ? match.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList() : new List<string>();
-            if (!words.Contains("sshd"))
+            // One line of our own, last in the file, that the shell evaluates: whatever the admin set
+            // above it (quoted, bare, commented, over lines) stays and sshd is added to it.
+            var line = $"{name}=\"${{{name}}} sshd\"";
+            var text = draft.Current(path);
+            if (text is not null && text.Split('\n').Any(l => l.Trim() == line))
             {
-                // The admin's own order stays; sshd joins it.
-                words.Add("sshd");
+                continue;
             }
 
-            draft.WriteFile(GuestPart.CloudInit, path, ConfigLines.SetLine(text, new Regex("^\\s*" + name + "\\s*="), $"{name}=\"{string.Join(' ', words)}\""), GuestPlanDraft.Regular, why);
+            text ??= string.Empty;
+            if (text.Length > 0 && !text.EndsWith('\n'))
+            {
+                text += "\n";
+            }
+
+            text += "# Added by GentooImage (Initialize-CloudGuest): sshd between cloud-init's network and config stages.\n" + line + "\n";
+            draft.WriteFile(GuestPart.CloudInit, path, text, GuestPlanDraft.Regular, why);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.IO.Pipes;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace GentooImage.Engine.Platform;
 
@@ -8,12 +9,12 @@ namespace GentooImage.Engine.Platform;
 /// only some of what passes through it (the stage3 header guard reads each tar header, not the file
 /// data behind it) forwards the rest without copying it into the process and out again.
 /// </summary>
-public sealed class PipeSplice
+internal sealed class PipeSplice
 {
-    private readonly int _from;
-    private readonly int _to;
+    private readonly SafePipeHandle _from;
+    private readonly SafePipeHandle _to;
 
-    private PipeSplice(int from, int to)
+    private PipeSplice(SafePipeHandle from, SafePipeHandle to)
     {
         _from = from;
         _to = to;
@@ -23,8 +24,10 @@ public sealed class PipeSplice
     public long Moved { get; private set; }
 
     /// <summary>
-    /// A splicer from <paramref name="source"/> to <paramref name="sink"/> when both are pipes (the
-    /// standard streams of a child process are); null otherwise (files, memory), where the caller copies.
+    /// A splicer from <paramref name="source"/> to <paramref name="sink"/> when both are unbuffered
+    /// pipe streams (the standard streams of a child process are); null otherwise (files, memory, or
+    /// a buffered stream, whose buffer splice would bypass), where the caller copies. The handles are
+    /// used as SafeHandles, so a pipe closed meanwhile fails the call instead of reaching a reused fd.
     /// </summary>
     public static PipeSplice? TryCreate(Stream source, Stream sink) =>
         PipeFd(source) is { } from && PipeFd(sink) is { } to ? new PipeSplice(from, to) : null;
@@ -67,34 +70,13 @@ public sealed class PipeSplice
                 continue;
             }
 
-            if (errno == LibC.EAGAIN)
-            {
-                // A non-blocking end: wait until both sides can move (no time limit, like a blocking read).
-                Wait(_from, LibC.POLLIN);
-                Wait(_to, LibC.POLLOUT);
-                continue;
-            }
-
             throw new IOException("splice: " + LibC.StrError(errno), errno);
         }
     }
 
-    private static void Wait(int fd, short events)
-    {
-        var p = new LibC.PollFd { Fd = fd, Events = events };
-        while (LibC.Poll(ref p, 1, -1) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
-        {
-        }
-    }
-
-    private static int? PipeFd(Stream s)
-    {
-        var fd = s switch
-        {
-            PipeStream p => (int)p.SafePipeHandle.DangerousGetHandle(),
-            FileStream f => (int)f.SafeFileHandle.DangerousGetHandle(),
-            _ => -1,
-        };
-        return fd >= 0 && LibC.TryFStat(fd, out var st) && (st.Mode & LibC.S_IFMT) == LibC.S_IFIFO ? fd : null;
-    }
+    private static SafePipeHandle? PipeFd(Stream s) =>
+        s is PipeStream p && !p.SafePipeHandle.IsInvalid && LibC.TryFStat((int)p.SafePipeHandle.DangerousGetHandle(), out var st) &&
+        (st.Mode & LibC.S_IFMT) == LibC.S_IFIFO
+            ? p.SafePipeHandle
+            : null;
 }

@@ -172,12 +172,23 @@ public sealed class Stage3Extractor
                 guard.Check(entry);
                 gate.Release();
                 gate.Passing = true;
-                if (splice is not null && entry.DataStream is not null && entry.Length > 0)
+                if (splice is not null && IsPlainData(entry))
                 {
                     // The file's data and its padding to the next 512-byte block: checked by nobody, so
                     // moved pipe to pipe in the kernel. The reader skips them without reading (Credit).
                     var span = (entry.Length + 511) & ~511L;
-                    splice.Move(span);
+                    try
+                    {
+                        splice.Move(span);
+                    }
+                    catch (EndOfStreamException ex)
+                    {
+                        throw new GentooImageException(ErrorKind.UnsafeArchiveEntry,
+                            $"The archive ends inside entry #{guard.Count} ('{entry.Name}'); nothing more was extracted. Get the stage3 again.",
+                            entry.Name,
+                            ex);
+                    }
+
                     gate.Credit(span);
                 }
                 else
@@ -200,6 +211,19 @@ public sealed class Stage3Extractor
         tarIn.Close();
         xzOut.CopyTo(Stream.Null);
     }
+
+    /// <summary>
+    /// Whether the reader will skip exactly <see cref="TarEntry.Length"/> bytes plus padding after
+    /// <paramref name="entry"/>: a regular file whose data it has not touched and whose data stream
+    /// is the plain window over the archive. Anything else (no data, or a type whose data the reader
+    /// might interpret) goes through this process as before.
+    /// </summary>
+    private static bool IsPlainData(TarEntry entry) =>
+        entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile &&
+        entry.Length > 0 &&
+        entry.DataStream is { CanSeek: false } data &&
+        data.Position == 0 &&
+        data.Length == entry.Length;
 
     /// <summary>
     /// Reads from the decompressor. While <see cref="Passing"/> is false the bytes are held back (a

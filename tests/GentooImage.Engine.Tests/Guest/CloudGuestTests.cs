@@ -52,13 +52,29 @@ public sealed class CloudGuestTests : IDisposable
     [Fact]
     public void OpenRcStartsSshdBetweenCloudInitsNetworkAndConfigStagesAndKeepsTheRestOfConfD()
     {
-        var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "root"));
-        File.WriteAllText(P(path, "/etc/conf.d/cloud-init"), "# the admin's\nrc_before=\"apache2\"\nEXTRA=1\n");
-        CloudGuest.Initialize(new BuildRoot(path), new GuestOptions(), Ctx);
-        Assert.Equal("# the admin's\nrc_before=\"apache2 sshd\"\nEXTRA=1\n", Text(path, "/etc/conf.d/cloud-init"));
-        Assert.Equal("# Written by GentooImage (Initialize-CloudGuest): the order of cloud-init's stages and sshd.\nrc_after=\"sshd\"\n",
-            Text(path, "/etc/conf.d/cloud-config"));
-        Assert.Empty(CloudGuest.Plan(new BuildRoot(path), new GuestOptions(), Ctx).Changes);
+        // The admin's values in every form the shell takes; sh itself says what OpenRC will read.
+        foreach (var (before, expected) in new[]
+        {
+            ("# the admin's\nrc_before=\"apache2\"\nEXTRA=1\n", "apache2 sshd"),
+            ("rc_before=apache2\nEXTRA=1", "apache2 sshd"),
+            ("rc_before=\"apache2\" # mine\n", "apache2 sshd"),
+            ("rc_before=\"apache2\n  nginx\"\n", "apache2 nginx sshd"),
+            ("rc_before=\"a\"\nrc_before=\"b\"\n", "b sshd"),
+        })
+        {
+            var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "root-" + Guid.NewGuid().ToString("N")));
+            File.WriteAllText(P(path, "/etc/conf.d/cloud-init"), before);
+            CloudGuest.Initialize(new BuildRoot(path), new GuestOptions(), Ctx);
+            var text = Text(path, "/etc/conf.d/cloud-init");
+            Assert.StartsWith(before, text);
+            Assert.Equal(expected, Sourced(P(path, "/etc/conf.d/cloud-init"), "rc_before"));
+            Assert.Equal("sshd", Sourced(P(path, "/etc/conf.d/cloud-config"), "rc_after"));
+
+            // A second run changes nothing.
+            Assert.Empty(CloudGuest.Plan(new BuildRoot(path), new GuestOptions(), Ctx).Changes);
+            CloudGuest.Initialize(new BuildRoot(path), new GuestOptions(), Ctx);
+            Assert.Equal(text, Text(path, "/etc/conf.d/cloud-init"));
+        }
 
         // No sshd in the root: no order to give.
         var nossh = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "nossh"));
@@ -66,6 +82,14 @@ public sealed class CloudGuestTests : IDisposable
         CloudGuest.Initialize(new BuildRoot(nossh), new GuestOptions(), Ctx);
         Assert.False(File.Exists(P(nossh, "/etc/conf.d/cloud-init")));
         Assert.False(File.Exists(P(nossh, "/etc/conf.d/cloud-config")));
+    }
+
+    /// <summary>The value of <paramref name="name"/> after busybox sh sources <paramref name="file"/>, words joined by one space.</summary>
+    private static string Sourced(string file, string name)
+    {
+        var r = ProcessRunner.Instance.RunAsync(new ProcessSpec("busybox", "sh", "-c", $"unset {name}; . \"$1\"; echo ${name}", "sh", file)).GetAwaiter().GetResult();
+        Assert.True(r.Succeeded, r.StandardError);
+        return string.Join(' ', r.StandardOutput.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Fact]
@@ -116,8 +140,8 @@ public sealed class CloudGuestTests : IDisposable
         Assert.EndsWith("\nssh_genkeytypes: [rsa, ecdsa, ed25519]\n", Text(path, "/etc/cloud/cloud.cfg.d/94_gentooimage_hostkeys.cfg"));
 
         // sshd between cloud-init's network and config stages (OpenRC would start it last, by name).
-        Assert.Matches("(?m)^rc_before=\"sshd\"$", Text(path, "/etc/conf.d/cloud-init"));
-        Assert.Matches("(?m)^rc_after=\"sshd\"$", Text(path, "/etc/conf.d/cloud-config"));
+        Assert.Equal("sshd", Sourced(P(path, "/etc/conf.d/cloud-init"), "rc_before"));
+        Assert.Equal("sshd", Sourced(P(path, "/etc/conf.d/cloud-config"), "rc_after"));
 
         // SSH host keys of the build are gone; sshd_config stays, logins by key only.
         Assert.Empty(Directory.GetFiles(P(path, "/etc/ssh"), "ssh_host_*"));

@@ -245,6 +245,31 @@ public sealed class Stage3ExtractorTests : IClassFixture<MirrorFixture>, IDispos
         Assert.Equal(File.ReadAllBytes(Path.Combine(root, "f1-nnn")), File.ReadAllBytes(Path.Combine(root, "hard")));
     }
 
+    [Fact]
+    public async Task AnArchiveThatEndsInsideAFileIsCalledDamagedNotATarFailure()
+    {
+        var tar = Path.Combine(_dir, "cut.tar");
+        var data = new byte[4 << 20];
+        new Random(3).NextBytes(data);
+        using (var w = new TarWriter(File.Create(tar), TarEntryFormat.Pax, leaveOpen: false))
+        {
+            w.WriteEntry(new PaxTarEntry(TarEntryType.Directory, "./") { Mode = (UnixFileMode)0b111_101_101 });
+            w.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "./big") { DataStream = new MemoryStream(data) });
+        }
+
+        FixtureRoot.Run("xz", "-T2", "--block-size=1MiB", "-0", tar);
+        using (var f = new FileStream(tar + ".xz", FileMode.Open))
+        {
+            f.SetLength(f.Length / 2);
+        }
+
+        var root = Path.Combine(_dir, "cut");
+        Directory.CreateDirectory(root);
+        var ex = await Assert.ThrowsAsync<GentooImageException>(() => new Stage3Extractor().ExtractAsync(tar + ".xz", root, OperationContext.None));
+        Assert.Contains(ex.Kind, new[] { ErrorKind.UnsafeArchiveEntry, ErrorKind.ToolFailed });
+        Assert.DoesNotContain("Check free space", ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("./usr//bin/./x", "usr/bin/x")]
     [InlineData("./", "")]

@@ -261,19 +261,6 @@ public static class FixtureDebianGuest
         }
     }
 
-    private static FileStream AcquireLock(string path)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(40);
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(1000);
-            }
-        }
-    }
+    private static FileStream AcquireLock(string path) =>
+        GentooImage.Engine.Platform.ExclusiveFile.Wait(path, TimeSpan.FromMinutes(40), TimeSpan.FromMilliseconds(1000));
 }

@@ -93,21 +93,8 @@ public static class KernelSourceCache
         return dir;
     }
 
-    private static FileStream AcquireLock(string path)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(10);
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(500);
-            }
-        }
-    }
+    private static FileStream AcquireLock(string path) =>
+        GentooImage.Engine.Platform.ExclusiveFile.Wait(path, TimeSpan.FromMinutes(10), TimeSpan.FromMilliseconds(500));
 
     private static void Run(string file, params string[] args)
     {

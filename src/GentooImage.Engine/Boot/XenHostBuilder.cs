@@ -192,30 +192,15 @@ public sealed class XenHostBuilder
 
     private static async Task<FileStream> LockAsync(string path, OperationContext ctx)
     {
-        var reported = false;
-        while (true)
+        try
         {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException)
-            {
-                if (!reported)
-                {
-                    ctx.Report(new ProgressReport(Activity, "Waiting for another process that is building the same host", 5));
-                    reported = true;
-                }
-
-                try
-                {
-                    await Task.Delay(1000, ctx.Cancellation).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    throw OperationContext.Cancelled("waiting for the Xen test host build of another process");
-                }
-            }
+            return await ExclusiveFile.WaitAsync(path, Timeout.InfiniteTimeSpan, TimeSpan.FromSeconds(1),
+                () => ctx.Report(new ProgressReport(Activity, "Waiting for another process that is building the same host", 5)),
+                ctx.Cancellation).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw OperationContext.Cancelled("waiting for the Xen test host build of another process");
         }
     }
 

@@ -70,8 +70,12 @@ public sealed class FixtureGuestVm : IDisposable
         return File.ReadAllText(path + ".pub").Trim();
     }
 
-    /// <summary>Starts the guest; <paramref name="guestAddress"/> is where port 22 is forwarded to (a static address), default QEMU's DHCP lease 10.0.2.15.</summary>
-    public static FixtureGuestVm Start(string image, string configDriveIso, string serialLog, string keyPath, int memoryMB = 1024, string? guestAddress = null)
+    /// <summary>
+    /// Starts the guest; <paramref name="guestAddress"/> is where port 22 is forwarded to (a static
+    /// address), default QEMU's DHCP lease 10.0.2.15. <paramref name="cpus"/> vCPUs (default 1, as
+    /// the tests boot; more run as one host thread each under multi-threaded TCG).
+    /// </summary>
+    public static FixtureGuestVm Start(string image, string configDriveIso, string serialLog, string keyPath, int memoryMB = 1024, string? guestAddress = null, int cpus = 1)
     {
         var port = FreePort();
         // setpriv --pdeathsig KILL execs QEMU (same pid): it dies with the test's pwsh, even after SIGKILL.
@@ -79,7 +83,7 @@ public sealed class FixtureGuestVm : IDisposable
         var args = new List<string>
         {
             "--pdeathsig", "KILL", "--", "qemu-system-x86_64",
-            "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", memoryMB.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-accel", "tcg", "-cpu", "max", "-smp", cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", memoryMB.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-nodefaults", "-display", "none", "-monitor", "none", "-no-reboot", "-snapshot",
             "-serial", "file:" + serialLog,
             "-drive", $"file={image.Replace(",", ",,", StringComparison.Ordinal)},format=raw,if=virtio",
@@ -99,7 +103,11 @@ public sealed class FixtureGuestVm : IDisposable
         return new FixtureGuestVm(p, port, serialLog, keyPath);
     }
 
-    /// <summary>Waits until <paramref name="user"/> can log in with the key; false when the time runs out, QEMU exits or the kernel panicked.</summary>
+    /// <summary>
+    /// Waits until <paramref name="user"/> can log in with the key; false when the time runs out, QEMU
+    /// exits or the kernel panicked. After the first login, one SSH connection stays open as a
+    /// multiplexing master (see <see cref="Ssh"/>).
+    /// </summary>
     public bool WaitForSsh(string user, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -110,6 +118,7 @@ public sealed class FixtureGuestVm : IDisposable
             {
                 SecondsToSsh = _since.Elapsed.TotalSeconds;
                 CpuSecondsToSsh = CpuSeconds();
+                StartMaster(user);
                 return true;
             }
 
@@ -134,19 +143,93 @@ public sealed class FixtureGuestVm : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="command"/> in the guest as <paramref name="user"/> over SSH with the key only.</summary>
+    /// <summary>
+    /// Runs <paramref name="command"/> in the guest as <paramref name="user"/> over SSH with the key
+    /// only. Once <see cref="WaitForSsh"/> has logged in, the command runs as a new session on that
+    /// login's connection (OpenSSH multiplexing): no key exchange, authentication or sshd start per
+    /// command, which under TCG cost seconds each. A call with <paramref name="extraOptions"/> (other
+    /// authentication, say) always makes a connection of its own.
+    /// </summary>
     public (int ExitCode, string Output, string Error) Ssh(string user, string command, TimeSpan? timeout = null, params string[] extraOptions)
     {
-        var args = new List<string>
-        {
-            "-p", SshPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "-i", KeyPath, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
-        };
-        args.AddRange(extraOptions);
+        var args = new List<string>(extraOptions);
+        args.AddRange(ClientOptions());
+        args.AddRange(new[] { "-o", "ControlMaster=no", "-o", "ControlPath=" + (extraOptions.Length == 0 ? ControlPath(user) : "none") });
         args.Add(user + "@127.0.0.1");
         args.Add(command);
         return Run(timeout ?? TimeSpan.FromSeconds(120), "ssh", args.ToArray(), check: false);
+    }
+
+    private Process? _master;
+
+    private string? _masterSocket;
+
+    private string[] ClientOptions() => new[]
+    {
+        "-p", SshPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "-i", KeyPath, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+        "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
+    };
+
+    /// <summary>The master connection's socket, beside the key (one guest per key directory).</summary>
+    private string ControlPath(string user) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(KeyPath))!, $"ssh-mux-{user}");
+
+    /// <summary>
+    /// One SSH connection that stays open (ssh -M -N) for later commands to share. It runs under
+    /// setpriv --pdeathsig KILL, so it never outlives the test process, and ends with QEMU or Dispose.
+    /// Without it (it did not come up) every command connects on its own.
+    /// </summary>
+    private void StartMaster(string user)
+    {
+        if (_master is not null)
+        {
+            return;
+        }
+
+        var socket = ControlPath(user);
+        File.Delete(socket); // a master that was killed leaves its socket, and ssh -M will not replace one
+        _masterSocket = socket;
+        var psi = new ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in new[] { "--pdeathsig", "KILL", "--", "ssh", "-M", "-N" }.Concat(ClientOptions())
+            .Concat(new[] { "-o", "ControlPath=" + socket, "-o", "ControlPersist=no", "-o", "ServerAliveInterval=15", user + "@127.0.0.1" }))
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        _master = Process.Start(psi)!;
+        _master.StandardOutput.ReadToEndAsync();
+        _master.StandardError.ReadToEndAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!File.Exists(socket) && !_master.HasExited && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(200);
+        }
+    }
+
+    private void StopMaster()
+    {
+        if (_master is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!_master.HasExited)
+            {
+                _master.Kill(entireProcessTree: true);
+            }
+
+            _master.WaitForExit();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+
+        _master.Dispose();
+        _master = null;
+        File.Delete(_masterSocket!);
     }
 
     /// <summary>Stops QEMU; a second call does nothing.</summary>
@@ -158,6 +241,7 @@ public sealed class FixtureGuestVm : IDisposable
         }
 
         _disposed = true;
+        StopMaster();
         try
         {
             if (!_qemu.HasExited)

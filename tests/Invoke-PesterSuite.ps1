@@ -1,10 +1,12 @@
 #Requires -Version 7.4
-# Runs the Pester suite in this (child) process and writes out/TestResults/pester-summary.json with
-# the real counts, for build.ps1 -Task Test to add to the xunit ones.
+# Runs the Pester suite (or the files in -Path, comma-separated, in that order) in this (child)
+# process and writes out/TestResults/<ResultName>-summary.json with the real counts, for build.ps1
+# -Task Test to add to the xunit ones; the NUnit results go to <ResultName>.xml.
 param(
     [Parameter(Mandatory)] [string] $PesterManifest,
     [Parameter(Mandatory)] [string] $ResultDirectory,
-    [string] $Path
+    [string] $Path,
+    [ValidatePattern('^[a-z][a-z0-9-]*$')] [string] $ResultName = 'pester'
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterManifest -Force
@@ -19,7 +21,7 @@ $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
 $config.TestResult.Enabled = $true
 $config.TestResult.OutputFormat = 'NUnitXml'
-$config.TestResult.OutputPath = Join-Path $ResultDirectory 'pester.xml'
+$config.TestResult.OutputPath = Join-Path $ResultDirectory "$ResultName.xml"
 $result = $null
 try {
     $result = Invoke-Pester -Configuration $config
@@ -36,4 +38,4 @@ else {
     $failed = [int] $result.FailedCount + [int] $result.FailedBlocksCount + [int] $result.FailedContainersCount
     [pscustomobject]@{ Passed = [int] $result.PassedCount; Failed = $failed; Skipped = [int] $result.SkippedCount }
 }
-$summary | ConvertTo-Json | Set-Content (Join-Path $ResultDirectory 'pester-summary.json')
+$summary | ConvertTo-Json | Set-Content (Join-Path $ResultDirectory "$ResultName-summary.json")

@@ -1,5 +1,5 @@
 # -Task Test: Bootstrap + Build, the xunit projects, Pester in a child pwsh (so the fresh DLL is
-# loaded), and a suite check that the host mount table and loop devices are as before the run.
+# loaded; in a whole run the real-guest file in a second one beside it), and a suite check that the host mount table and loop devices are as before the run.
 # Prints one last line 'N passed, N failed' and exits 1 on any failure.
 
 function Get-MountSnapshot {
@@ -20,6 +20,30 @@ function Read-TrxCounts([string] $Path) {
     [pscustomobject]@{ Passed = [int] $c.passed; Failed = [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted }
 }
 
+# In a whole run: the Pester files that run in a second child pwsh beside the others, and those
+# that run last (see Invoke-Test).
+$PesterAlongside = @('RealGuest.Tests.ps1')
+$PesterLast = @('EndToEnd.Tests.ps1')
+
+function Start-PesterAlongside {
+    # Invoke-PesterSuite for -Files in a second child pwsh (pwsh.dll under dotnet, so the
+    # parent-death signal reaches it: it never outlives this run), results as pester-alongside.*;
+    # its output is collected and shown when it ends, not mixed into the main run's.
+    param([Parameter(Mandatory)] [string[]] $Files)
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('setpriv')
+    $psi.WorkingDirectory = $Repo
+    $psi.UseShellExecute = $false
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    foreach ($a in @('--pdeathsig', 'KILL', '--', 'dotnet', (Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File',
+            (Join-Path $Repo 'tests/Invoke-PesterSuite.ps1'), '-PesterManifest', $PesterManifest, '-ResultDirectory', $TestResults,
+            '-Path', ($Files -join ','), '-ResultName', 'pester-alongside')) {
+        $psi.ArgumentList.Add($a)
+    }
+    $p = [System.Diagnostics.Process]::Start($psi)
+    [pscustomobject]@{ Process = $p; Output = $p.StandardOutput.ReadToEndAsync(); Error = $p.StandardError.ReadToEndAsync() }
+}
+
 function Invoke-Test {
     param([Parameter(Mandatory)] [string] $Configuration, [string[]] $PesterPath, [string] $XunitFilter)
     Invoke-Bootstrap
@@ -37,6 +61,7 @@ function Invoke-Test {
     # (the kernel compiles while xunit runs and the guest roots and the Xen host download); the tests
     # that need one wait on its cache lock. A warm machine finds every cache entry at once.
     $warm = $null
+    $alongside = $null
     if (-not $PesterPath -and -not $XunitFilter) {
         Write-Step 'Fixture caches: building what is missing, in the background (log: out/TestResults/fixture-caches.log)'
         $psi = [System.Diagnostics.ProcessStartInfo]::new('setpriv')
@@ -72,24 +97,57 @@ function Invoke-Test {
         }
 
         if ($runPester) {
-            Write-Step "Pester $PesterVersion (child pwsh)"
-            $summary = Join-Path $TestResults 'pester-summary.json'
             $pesterArgs = @('-File', (Join-Path $Repo 'tests/Invoke-PesterSuite.ps1'), '-PesterManifest', $PesterManifest,
                 '-ResultDirectory', $TestResults)
-            if ($PesterPath) { $pesterArgs += @('-Path', ($PesterPath -join ',')) }
-            $null = Invoke-ChildPwsh $pesterArgs
-            if (Test-Path $summary) {
-                $s = Get-Content -Raw $summary | ConvertFrom-Json
-                $passed += $s.Passed
-                $failed += $s.Failed
+            if ($PesterPath) {
+                $pesterArgs += @('-Path', ($PesterPath -join ','))
             }
             else {
-                Write-Warning 'Pester produced no summary: counted as one failure.'
-                $failed++
+                # A whole run: the real-guest file (two TCG guests, each on one host thread, mostly
+                # waited on) runs in a second child pwsh alongside the other files, which mostly use
+                # one core; the end-to-end file (two Xen boots on both cores) comes last, when the
+                # real guests are usually done. Its output is shown when it ends.
+                $files = @(Get-ChildItem (Join-Path $Repo 'tests') -Filter '*.Tests.ps1' | Sort-Object Name)
+                $main = @($files | Where-Object { $_.Name -notin $PesterAlongside -and $_.Name -notin $PesterLast }) +
+                    @($files | Where-Object Name -in $PesterLast)
+                $pesterArgs += @('-Path', ($main.FullName -join ','))
+                $aside = @($files | Where-Object Name -in $PesterAlongside)
+                if ($aside) {
+                    Write-Step "Pester $PesterVersion, alongside (child pwsh, output when it ends): $($aside.Name -join ', ')"
+                    $alongside = Start-PesterAlongside -Files $aside.FullName
+                }
+            }
+            Write-Step "Pester $PesterVersion (child pwsh)"
+            $null = Invoke-ChildPwsh $pesterArgs
+            $lanes = @('pester')
+            if ($alongside) {
+                if (-not $alongside.Process.HasExited) { Write-Step "Pester alongside: waiting for $($aside.Name -join ', ')" }
+                $alongside.Process.WaitForExit()
+                Write-Step "Pester alongside: $($aside.Name -join ', ') (exit $($alongside.Process.ExitCode))"
+                Write-Host $alongside.Output.Result
+                if ($alongside.Error.Result) { Write-Host $alongside.Error.Result }
+                $lanes += 'pester-alongside'
+            }
+            foreach ($lane in $lanes) {
+                $summary = Join-Path $TestResults "$lane-summary.json"
+                if (Test-Path $summary) {
+                    $s = Get-Content -Raw $summary | ConvertFrom-Json
+                    $passed += $s.Passed
+                    $failed += $s.Failed
+                }
+                else {
+                    Write-Warning "Pester ($lane) produced no summary: counted as one failure."
+                    $failed++
+                }
             }
         }
     }
     finally {
+        # An interrupted run: the alongside Pester is stopped like the cache builder below.
+        if ($alongside -and -not $alongside.Process.HasExited) {
+            & kill -TERM $alongside.Process.Id 2>$null
+            if (-not $alongside.Process.WaitForExit(30000)) { $alongside.Process.Kill($true); $alongside.Process.WaitForExit() }
+        }
         # Every build it started is needed by a test that waited for it, so normally it has ended.
         # If not (a test skipped, or this run interrupted): SIGTERM, so its builds clean up, then SIGKILL.
         if ($warm) {

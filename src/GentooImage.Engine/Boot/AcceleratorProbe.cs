@@ -7,7 +7,9 @@ namespace GentooImage.Engine.Boot;
 /// <summary>
 /// Decides whether KVM really works, by running a one-sector guest under it that writes a byte to
 /// the serial port. A /dev/kvm node proves nothing: under nested virtualisation guests can hang or
-/// QEMU can abort. The probe takes a few seconds at most, then falls back to TCG.
+/// QEMU can abort. The probe takes a few seconds at most, then falls back to TCG. Its answer is kept
+/// for <see cref="ReuseFor"/> in this process, so a session's next boots do not wait for it again;
+/// concurrent boots wait for the one probe.
 /// </summary>
 public static class AcceleratorProbe
 {
@@ -33,7 +35,20 @@ public static class AcceleratorProbe
     /// <summary>The probe guest's image in /tmp: gi-kvm-probe-&lt;owner tag&gt;.img.</summary>
     public const string ProbePrefix = "gi-kvm-probe-";
 
-    /// <summary>Resolves <paramref name="requested"/>: Auto probes KVM; Kvm and Tcg are taken as given.</summary>
+    /// <summary>How long a probe's answer is reused in this process.</summary>
+    public static readonly TimeSpan ReuseFor = TimeSpan.FromMinutes(10);
+
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+
+    private static (Accelerator Accelerator, string Reason, DateTime At)? _last;
+
+    /// <summary>Forgets the kept answer (tests).</summary>
+    internal static void Forget() => _last = null;
+
+    /// <summary>
+    /// Resolves <paramref name="requested"/>: Auto probes KVM, or reuses this process's answer of the
+    /// last <see cref="ReuseFor"/> (saying so in the reason); Kvm and Tcg are taken as given.
+    /// </summary>
     public static async Task<(Accelerator Accelerator, string Reason)> ResolveAsync(Accelerator requested, OperationContext ctx, TimeSpan? timeout = null)
     {
         if (requested != Accelerator.Auto)
@@ -46,6 +61,27 @@ public static class AcceleratorProbe
             return (Accelerator.Tcg, "/dev/kvm does not exist");
         }
 
+        await Gate.WaitAsync(ctx.Cancellation).ConfigureAwait(false);
+        try
+        {
+            if (_last is { } last && DateTime.UtcNow - last.At < ReuseFor)
+            {
+                ctx.Verbose($"Accelerator: {last.Accelerator}, as the KVM probe at {last.At.ToLocalTime():HH:mm:ss} found ({last.Reason}).");
+                return (last.Accelerator, $"{last.Reason} (the probe at {last.At.ToLocalTime():HH:mm:ss}, reused)");
+            }
+
+            var (accelerator, reason) = await ProbeAsync(ctx, timeout).ConfigureAwait(false);
+            _last = (accelerator, reason, DateTime.UtcNow);
+            return (accelerator, reason);
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    private static async Task<(Accelerator Accelerator, string Reason)> ProbeAsync(OperationContext ctx, TimeSpan? timeout)
+    {
         var image = Path.Combine(Path.GetTempPath(), OwnerTag.UniqueName(ProbePrefix, ".img"));
         WriteProbeImage(image);
         try

@@ -71,6 +71,7 @@ public sealed class QemuSessionTests : IDisposable
     public async Task AutoFallsBackToTcgWhenKvmDoesNotRunAGuest()
     {
         // On this CI machine /dev/kvm exists but guests hang; where KVM works the probe says so.
+        AcceleratorProbe.Forget();
         var (accel, reason) = await AcceleratorProbe.ResolveAsync(Accelerator.Auto, OperationContext.None);
         Assert.True(accel is Accelerator.Kvm or Accelerator.Tcg);
         Assert.False(string.IsNullOrWhiteSpace(reason));
@@ -83,6 +84,29 @@ public sealed class QemuSessionTests : IDisposable
             Assert.NotEqual("requested", reason);
         }
 
+        Assert.Empty(Directory.GetFiles(Path.GetTempPath(), "gi-kvm-probe-*"));
+    }
+
+    [Fact]
+    public async Task TheProbesAnswerIsReusedInTheProcessAndConcurrentCallsWaitForOneProbe()
+    {
+        AcceleratorProbe.Forget();
+        var both = await Task.WhenAll(
+            AcceleratorProbe.ResolveAsync(Accelerator.Auto, OperationContext.None),
+            AcceleratorProbe.ResolveAsync(Accelerator.Auto, OperationContext.None));
+        Assert.Equal(both[0].Accelerator, both[1].Accelerator);
+        if (!File.Exists("/dev/kvm"))
+        {
+            return; // nothing is probed without /dev/kvm
+        }
+
+        // One of the two probed, the other waited and reused its answer.
+        Assert.Single(both, r => r.Reason.EndsWith(", reused)", StringComparison.Ordinal));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var again = await AcceleratorProbe.ResolveAsync(Accelerator.Auto, OperationContext.None);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"a reused answer took {watch.Elapsed}");
+        Assert.Equal(both[0].Accelerator, again.Accelerator);
+        Assert.EndsWith(", reused)", again.Reason, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(Path.GetTempPath(), "gi-kvm-probe-*"));
     }
 

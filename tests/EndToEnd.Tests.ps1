@@ -71,6 +71,7 @@ echo "configured $(cat /etc/hostname)"
         'ip -4 addr show'
         'df -k /'
         'cat /sys/class/block/vda1/size'
+        'cat /proc/sys/kernel/printk'
     )
     # The Hybrid GPT image boots under SeaBIOS and under OVMF beside the grown image's boot (a thread
     # job each, the module imported there too; every disk is -snapshot and each guest has one vCPU).
@@ -178,6 +179,10 @@ Describe 'End to end: stage3 to a booting OpenStack image' {
         $sizeKb * 1024 | Should -BeGreaterThan ($Image.VirtualSize - 1MB)
     }
 
+    It 'keeps kernel messages out of command output (console log level 1 after the login)' {
+        ($Out['cat /proc/sys/kernel/printk'].Trim() -split '\s+')[0] | Should -Be '1'
+    }
+
     It 'boots the Hybrid GPT image under <_>' -ForEach 'Bios', 'Uefi' {
         $r = $HybridBoots[$_]
         $r.Booted | Should -BeTrue -Because "the serial log is $($r.SerialLogPath)"
@@ -204,6 +209,7 @@ Describe 'End to end under Xen: the same image as a PV and a PVH guest' {
             'tty'
             'uname -r'
             'dmesg | grep -E "Hypervisor detected|kernel on Xen"'
+            'cat /proc/sys/kernel/printk'
         )
         # The two boots run side by side (a thread job each, the module imported there too): every
         # disk is -snapshot, so they share the image and the cached Xen host read-only, and a Xen
@@ -252,6 +258,8 @@ Describe 'End to end under Xen: the same image as a PV and a PVH guest' {
         $out['cat /sys/class/tty/console/active'] | Should -Match 'hvc0'
         $out['tty'].Trim() | Should -Be '/dev/hvc0'
         $out['uname -r'].Trim() | Should -Be $Release
+        # No kernel message on hvc0 can land in a command's output ("random: crng init done" did).
+        ($out['cat /proc/sys/kernel/printk'].Trim() -split '\s+')[0] | Should -Be '1'
         # The kernel's own word for the mode it runs in: "Xen PV" for PV, "on Xen PVH" for PVH.
         $mode = $out['dmesg | grep -E "Hypervisor detected|kernel on Xen"']
         if ($_ -eq 'Pv') { $mode | Should -Match 'Hypervisor detected: Xen PV\b'; $mode | Should -Not -Match 'PVH' }

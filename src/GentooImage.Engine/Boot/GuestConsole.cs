@@ -38,11 +38,13 @@ public sealed class GuestConsole
         // stty -echo and empty prompts first: what we type is then not echoed back and no prompt is
         // printed between a command's output and its end marker, so no piece of a typed line can end
         // up in a command's output (a line editor redrawing its line under load did that); busybox
-        // ash and bash then read plain lines without their line editor.
+        // ash and bash then read plain lines without their line editor. dmesg -n 1 (root only; a
+        // failure is ignored): the kernel's own messages ("random: crng init done" came in the
+        // middle of a command's output under Xen) no longer reach the console we read.
         while (DateTime.UtcNow < deadline)
         {
             var n = ++_sequence;
-            await _vm.SendAsync($"stty -echo 2>/dev/null; PS1=''; PS2=''; echo GI_READY_$(({n}+0))\n").ConfigureAwait(false);
+            await _vm.SendAsync($"stty -echo 2>/dev/null; PS1=''; PS2=''; dmesg -n 1 2>/dev/null; echo GI_READY_$(({n}+0))\n").ConfigureAwait(false);
             var ready = await _vm.WaitForAsync(new Regex($"GI_READY_{n}\\b"), TimeSpan.FromSeconds(5), _cursor, cancellation).ConfigureAwait(false);
             if (ready is not null)
             {

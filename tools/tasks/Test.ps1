@@ -20,10 +20,9 @@ function Read-TrxCounts([string] $Path) {
     [pscustomobject]@{ Passed = [int] $c.passed; Failed = [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted }
 }
 
-# In a whole run: the Pester files that run in a second child pwsh beside the others, and those
-# that run last (see Invoke-Test).
-$PesterAlongside = @('RealGuest.Tests.ps1')
-$PesterLast = @('EndToEnd.Tests.ps1')
+# In a whole run: the Pester files that run, in this order, in a second child pwsh beside the
+# others (see Invoke-Test): the two that boot TCG guests for minutes.
+$PesterAlongside = @('RealGuest.Tests.ps1', 'EndToEnd.Tests.ps1')
 
 function Start-PesterAlongside {
     # Invoke-PesterSuite for -Files in a second child pwsh (pwsh.dll under dotnet, so the
@@ -103,15 +102,14 @@ function Invoke-Test {
                 $pesterArgs += @('-Path', ($PesterPath -join ','))
             }
             else {
-                # A whole run: the real-guest file (two TCG guests, each on one host thread, mostly
-                # waited on) runs in a second child pwsh alongside the other files, which mostly use
-                # one core; the end-to-end file (two Xen boots on both cores) comes last, when the
-                # real guests are usually done. Its output is shown when it ends.
+                # A whole run: the real-guest and end-to-end files (TCG guests, Xen, minutes each,
+                # mostly waited on) run one after the other in a second child pwsh beside the other
+                # files, which mostly use one core (measured: a core sat idle for minutes while they
+                # ran alone). Their output is shown when they end.
                 $files = @(Get-ChildItem (Join-Path $Repo 'tests') -Filter '*.Tests.ps1' | Sort-Object Name)
-                $main = @($files | Where-Object { $_.Name -notin $PesterAlongside -and $_.Name -notin $PesterLast }) +
-                    @($files | Where-Object Name -in $PesterLast)
+                $main = @($files | Where-Object Name -notin $PesterAlongside)
                 $pesterArgs += @('-Path', ($main.FullName -join ','))
-                $aside = @($files | Where-Object Name -in $PesterAlongside)
+                $aside = @(foreach ($name in $PesterAlongside) { $files | Where-Object Name -eq $name })
                 if ($aside) {
                     Write-Step "Pester $PesterVersion, alongside (child pwsh, output when it ends): $($aside.Name -join ', ')"
                     $alongside = Start-PesterAlongside -Files $aside.FullName

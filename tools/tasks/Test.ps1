@@ -1,5 +1,6 @@
 # -Task Test: Bootstrap + Build, the xunit projects, Pester in a child pwsh (so the fresh DLL is
-# loaded; in a whole run the real-guest file in a second one beside it), and a suite check that the host mount table and loop devices are as before the run.
+# loaded; in a whole run the real-guest and end-to-end files in a second one, started before xunit,
+# beside everything else), and a suite check that the host mount table and loop devices are as before the run.
 # Prints one last line 'N passed, N failed' and exits 1 on any failure.
 
 function Get-MountSnapshot {
@@ -75,6 +76,20 @@ function Invoke-Test {
     }
 
     try {
+        if ($runPester -and -not $PesterPath) {
+            # A whole run: the real-guest and end-to-end files (TCG guests, Xen, minutes each, mostly
+            # waited on) run one after the other in a second child pwsh, started now, beside xunit
+            # and the other Pester files, which mostly use one core (measured: a core sat idle for
+            # minutes while they ran alone). Their output is shown when they end.
+            $files = @(Get-ChildItem (Join-Path $Repo 'tests') -Filter '*.Tests.ps1' | Sort-Object Name)
+            $main = @($files | Where-Object Name -notin $PesterAlongside)
+            $aside = @(foreach ($name in $PesterAlongside) { $files | Where-Object Name -eq $name })
+            if ($aside) {
+                Write-Step "Pester $PesterVersion, alongside (child pwsh, output when it ends): $($aside.Name -join ', ')"
+                $alongside = Start-PesterAlongside -Files $aside.FullName
+            }
+        }
+
         if ($runXunit) {
             foreach ($project in 'GentooImage.Engine.Tests', 'GentooImage.Host.Tests') {
                 Write-Step "xunit: $project"
@@ -102,18 +117,7 @@ function Invoke-Test {
                 $pesterArgs += @('-Path', ($PesterPath -join ','))
             }
             else {
-                # A whole run: the real-guest and end-to-end files (TCG guests, Xen, minutes each,
-                # mostly waited on) run one after the other in a second child pwsh beside the other
-                # files, which mostly use one core (measured: a core sat idle for minutes while they
-                # ran alone). Their output is shown when they end.
-                $files = @(Get-ChildItem (Join-Path $Repo 'tests') -Filter '*.Tests.ps1' | Sort-Object Name)
-                $main = @($files | Where-Object Name -notin $PesterAlongside)
                 $pesterArgs += @('-Path', ($main.FullName -join ','))
-                $aside = @(foreach ($name in $PesterAlongside) { $files | Where-Object Name -eq $name })
-                if ($aside) {
-                    Write-Step "Pester $PesterVersion, alongside (child pwsh, output when it ends): $($aside.Name -join ', ')"
-                    $alongside = Start-PesterAlongside -Files $aside.FullName
-                }
             }
             Write-Step "Pester $PesterVersion (child pwsh)"
             $null = Invoke-ChildPwsh $pesterArgs

@@ -4,6 +4,7 @@
 # `& chroot $root /bin/sh $script | Out-Null`, in the same run. Goal: ratio <= 1.1, flat memory.
 param([Parameter(Mandatory)] [string] $ModuleManifest, [int] $Lines = 1000000)
 $ErrorActionPreference = 'Stop'
+$ModuleManifest = (Resolve-Path -LiteralPath $ModuleManifest).Path   # a relative path would be taken as a module name
 Import-Module $ModuleManifest -Force
 $repo = Split-Path (Split-Path $PSScriptRoot -Parent) -Parent
 Add-Type -Path (Join-Path $repo 'out/TestSupport/GentooImage.TestSupport.dll')

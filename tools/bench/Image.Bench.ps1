@@ -7,6 +7,7 @@
 # are printed. Also: allocated bytes of the .img against the root file system's used bytes.
 param([Parameter(Mandatory)] [string] $ModuleManifest, [int] $Rounds = 2, [int] $DataMiB = 1400, [int] $SmallFiles = 40000)
 $ErrorActionPreference = 'Stop'
+$ModuleManifest = (Resolve-Path -LiteralPath $ModuleManifest).Path   # a relative path would be taken as a module name
 Import-Module $ModuleManifest -Force
 $repo = Split-Path (Split-Path $PSScriptRoot -Parent) -Parent
 $support = Join-Path $repo 'out/TestSupport/GentooImage.TestSupport.dll'

@@ -4,6 +4,7 @@
 # nothing), on the same linux-source-6.1 tree and the same x86_64 defconfig, in the same run.
 param([Parameter(Mandatory)] [string] $ModuleManifest, [int] $Runs = 5)
 $ErrorActionPreference = 'Stop'
+$ModuleManifest = (Resolve-Path -LiteralPath $ModuleManifest).Path   # a relative path would be taken as a module name
 Import-Module $ModuleManifest
 $repo = Split-Path (Split-Path $PSScriptRoot -Parent) -Parent
 if (-not ('GentooImage.Engine.Kernel.KernelConfigPreset' -as [type])) {

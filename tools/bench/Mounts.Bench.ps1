@@ -5,6 +5,7 @@
 # Goal: <= 0.5 s per Mount+Dismount.
 param([Parameter(Mandatory)] [string] $ModuleManifest, [int] $Runs = 15)
 $ErrorActionPreference = 'Stop'
+$ModuleManifest = (Resolve-Path -LiteralPath $ModuleManifest).Path   # a relative path would be taken as a module name
 Import-Module $ModuleManifest -Force
 $repo = Split-Path (Split-Path $PSScriptRoot -Parent) -Parent
 Add-Type -Path (Join-Path $repo 'out/TestSupport/GentooImage.TestSupport.dll')

@@ -6,6 +6,7 @@
 # 60 s under TCG.
 param([Parameter(Mandatory)] [string] $ModuleManifest, [int] $Runs = 3, [int[]] $Cpus = @(1, 2))
 $ErrorActionPreference = 'Stop'
+$ModuleManifest = (Resolve-Path -LiteralPath $ModuleManifest).Path   # a relative path would be taken as a module name
 Import-Module $ModuleManifest -Force
 $repo = Split-Path (Split-Path $PSScriptRoot -Parent) -Parent
 Add-Type -Path (Join-Path $repo 'out/TestSupport/GentooImage.TestSupport.dll')

@@ -24,6 +24,7 @@ param(
     [string] $WorkDirectory
 )
 $ErrorActionPreference = 'Stop'
+$ModuleManifest = (Resolve-Path -LiteralPath $ModuleManifest).Path   # a relative path would be taken as a module name
 Import-Module $ModuleManifest -Force
 $repo = Split-Path (Split-Path $PSScriptRoot -Parent) -Parent
 if (-not ('GentooImage.TestSupport.FixtureMirror' -as [type])) { Add-Type -Path (Join-Path $repo 'out/TestSupport/GentooImage.TestSupport.dll') }

@@ -7,6 +7,7 @@
 # OpenStack preset + XEN_PVH), as in the end-to-end test.
 param([Parameter(Mandatory)] [string] $ModuleManifest, [int] $Runs = 3, [switch] $SkipHostBuild)
 $ErrorActionPreference = 'Stop'
+$ModuleManifest = (Resolve-Path -LiteralPath $ModuleManifest).Path   # a relative path would be taken as a module name
 Import-Module $ModuleManifest -Force
 $repo = Split-Path (Split-Path $PSScriptRoot -Parent) -Parent
 if (-not ('GentooImage.TestSupport.FixtureRoot' -as [type])) { Add-Type -Path (Join-Path $repo 'out/TestSupport/GentooImage.TestSupport.dll') }

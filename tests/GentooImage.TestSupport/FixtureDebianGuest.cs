@@ -54,9 +54,10 @@ public static class FixtureDebianGuest
 
     /// <summary>
     /// Bumped, per flavor, whenever that flavor's build steps below change in a way the file list
-    /// does not show (5: OpenRC's Gentoo boot services in place of Debian's LSB scripts).
+    /// does not show (openrc 5: Gentoo boot services in place of Debian's LSB scripts; 6: links in
+    /// /etc/init.d are left alone).
     /// </summary>
-    private static string RecipeVersion(string flavor) => flavor == "openrc" ? "5" : "4";
+    private static string RecipeVersion(string flavor) => flavor == "openrc" ? "6" : "4";
 
     private static IReadOnlyList<string> Packages(string flavor) => flavor switch
     {
@@ -185,6 +186,11 @@ public static class FixtureDebianGuest
     {
         foreach (var script in Directory.GetFiles(Path.Combine(dir, "etc/init.d")))
         {
+            if (new FileInfo(script).LinkTarget is not null)
+            {
+                continue; // a link (OpenRC's functions.sh) would be followed on the host, not in the root
+            }
+
             using var reader = new StreamReader(script);
             if (reader.ReadLine() != "#!/sbin/openrc-run")
             {
@@ -296,8 +302,10 @@ public static class FixtureDebianGuest
     }
 
     /// <summary>
-    /// The services a Gentoo OpenRC stage3 boots with, written for this root (Debian's util-linux,
-    /// udev, procps, sysvinit-utils) and put in the runlevels Gentoo puts them in: sysinit (devfs,
+    /// The Gentoo OpenRC stage3 services a headless cloud guest needs, written for this root (Debian's
+    /// util-linux, udev, procps, sysvinit-utils) and put in the runlevels Gentoo puts them in (left
+    /// out: the console ones, keymaps and termencoding with their save-* pair, and binfmt, modules,
+    /// swap, procfs, mtab, dmesg and netmount, which have nothing to do here): sysinit (devfs,
     /// sysfs, udev, udev-trigger; cgroups is OpenRC's own), boot (hwclock, fsck, root, localmount,
     /// hostname, bootmisc, sysctl, seedrng), default and nonetwork (local), shutdown (killprocs,
     /// mount-ro; savecache is OpenRC's own).
@@ -316,12 +324,18 @@ public static class FixtureDebianGuest
                 "depend() {\n\tprovide dev-mount\n" + noContainers + "}\n\n" +
                 "start() {\n" +
                 "\tif ! mountinfo -q /dev; then\n\t\tebegin \"Mounting devtmpfs on /dev\"\n" +
-                "\t\tmount -n -t devtmpfs -o exec,nosuid,mode=0755 devtmpfs /dev\n\t\teend $? || return 1\n\tfi\n" +
+                "\t\tmount -n -t devtmpfs -o exec,nosuid,mode=0755,size=10M devtmpfs /dev\n\t\teend $? || return 1\n\tfi\n" +
                 "\tmkdir -p /dev/pts /dev/shm\n" +
                 "\tif ! mountinfo -q /dev/pts; then\n\t\tebegin \"Mounting /dev/pts\"\n" +
                 "\t\tmount -n -t devpts -o gid=5,mode=0620,noexec,nosuid devpts /dev/pts\n\t\teend $? || return 1\n\tfi\n" +
                 "\tif ! mountinfo -q /dev/shm; then\n\t\tebegin \"Mounting /dev/shm\"\n" +
-                "\t\tmount -n -t tmpfs -o mode=1777,nosuid,nodev,noexec shm /dev/shm\n\t\teend $?\n\tfi\n}\n"),
+                "\t\tmount -n -t tmpfs -o mode=1777,nosuid,nodev,noexec shm /dev/shm\n\t\teend $? || return 1\n\tfi\n" +
+                "\tif grep -qw mqueue /proc/filesystems && ! mountinfo -q /dev/mqueue; then\n" +
+                "\t\tmkdir -p /dev/mqueue && mount -n -t mqueue -o nosuid,nodev,noexec mqueue /dev/mqueue\n\tfi\n" +
+                "\t# The links every /dev has (process substitution and /dev/stdin users need them).\n" +
+                "\t[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd\n" +
+                "\t[ -e /dev/stdin ] || ln -s fd/0 /dev/stdin\n\t[ -e /dev/stdout ] || ln -s fd/1 /dev/stdout\n" +
+                "\t[ -e /dev/stderr ] || ln -s fd/2 /dev/stderr\n\t[ -e /dev/core ] || ln -s /proc/kcore /dev/core\n\treturn 0\n}\n"),
             ("sysfs", new[] { "sysinit" },
                 "description=\"Mounts /sys and the file systems below it\"\n\n" +
                 "depend() {\n" + noContainers + "}\n\n" +
@@ -334,7 +348,7 @@ public static class FixtureDebianGuest
                 "\t\tmount -n -t efivarfs -o noexec,nosuid,nodev efivarfs /sys/firmware/efi/efivars\n\tfi\n\treturn 0\n}\n"),
             ("udev", new[] { "sysinit" },
                 "description=\"The udev device manager\"\n\n" +
-                "depend() {\n\tneed sysfs dev-mount\n\tbefore checkfs fsck\n" + noContainers + "}\n\n" +
+                "depend() {\n\tprovide dev\n\tneed sysfs dev-mount\n\tbefore checkfs fsck\n" + noContainers + "}\n\n" +
                 "start() {\n\tebegin \"Starting udev\"\n\t/lib/systemd/systemd-udevd --daemon\n\teend $?\n}\n\n" +
                 "stop() {\n\tebegin \"Stopping udev\"\n\tudevadm control --exit\n\teend $?\n}\n"),
             ("udev-trigger", new[] { "sysinit" },

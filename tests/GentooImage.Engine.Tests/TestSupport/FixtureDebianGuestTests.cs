@@ -56,14 +56,20 @@ public sealed class FixtureDebianGuestTests : IDisposable
     }
 
     [Fact]
-    public void DevptsIsMountedWithTheTtyGroup()
+    public void DevfsMountsDevptsWithTheTtyGroupAndMakesTheStandardLinks()
     {
         var devfs = Files().Single(f => f.Path == "/etc/init.d/devfs").Content;
         Assert.Contains("mount -n -t devpts -o gid=5,mode=0620", devfs, StringComparison.Ordinal);
+        foreach (var link in new[] { "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr" })
+        {
+            Assert.Contains($"[ -e {link} ] || ln -s ", devfs, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("provide dev\n", Files().Single(f => f.Path == "/etc/init.d/udev").Content, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void TheKeyChangesWithTheFiles()
+    public void KeysDifferByFlavorAndAreShortHex()
     {
         Assert.NotEqual(FixtureDebianGuest.KeyOf("openrc"), FixtureDebianGuest.KeyOf("systemd"));
         Assert.Matches("^[0-9a-f]{16}$", FixtureDebianGuest.KeyOf("openrc"));

@@ -35,19 +35,27 @@ public static class AcceleratorProbe
     /// <summary>The probe guest's image in /tmp: gi-kvm-probe-&lt;owner tag&gt;.img.</summary>
     public const string ProbePrefix = "gi-kvm-probe-";
 
-    /// <summary>How long a probe's answer is reused in this process.</summary>
+    /// <summary>How long a probe's answer is reused in this process: KVM ran the guest, or QEMU refused KVM.</summary>
     public static readonly TimeSpan ReuseFor = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long the answer "the probe guest hung" is reused: long enough for boots started together,
+    /// short because a loaded host can make a working KVM miss the probe's few seconds.
+    /// </summary>
+    public static readonly TimeSpan ReuseHungFor = TimeSpan.FromMinutes(1);
 
     private static readonly SemaphoreSlim Gate = new(1, 1);
 
-    private static (Accelerator Accelerator, string Reason, DateTime At)? _last;
+    private static (Accelerator Accelerator, string Reason, DateTime At, TimeSpan For)? _last;
 
     /// <summary>Forgets the kept answer (tests).</summary>
     internal static void Forget() => _last = null;
 
     /// <summary>
-    /// Resolves <paramref name="requested"/>: Auto probes KVM, or reuses this process's answer of the
-    /// last <see cref="ReuseFor"/> (saying so in the reason); Kvm and Tcg are taken as given.
+    /// Resolves <paramref name="requested"/>: Auto probes KVM, or reuses this process's last answer
+    /// (saying so in the reason) for <see cref="ReuseFor"/>, or <see cref="ReuseHungFor"/> when the
+    /// probe guest hung; a call with its own <paramref name="timeout"/> always probes. Kvm and Tcg are
+    /// taken as given.
     /// </summary>
     public static async Task<(Accelerator Accelerator, string Reason)> ResolveAsync(Accelerator requested, OperationContext ctx, TimeSpan? timeout = null)
     {
@@ -64,14 +72,18 @@ public static class AcceleratorProbe
         await Gate.WaitAsync(ctx.Cancellation).ConfigureAwait(false);
         try
         {
-            if (_last is { } last && DateTime.UtcNow - last.At < ReuseFor)
+            if (timeout is null && _last is { } last && DateTime.UtcNow - last.At < last.For)
             {
                 ctx.Verbose($"Accelerator: {last.Accelerator}, as the KVM probe at {last.At.ToLocalTime():HH:mm:ss} found ({last.Reason}).");
                 return (last.Accelerator, $"{last.Reason} (the probe at {last.At.ToLocalTime():HH:mm:ss}, reused)");
             }
 
-            var (accelerator, reason) = await ProbeAsync(ctx, timeout).ConfigureAwait(false);
-            _last = (accelerator, reason, DateTime.UtcNow);
+            var (accelerator, reason, hung) = await ProbeAsync(ctx, timeout).ConfigureAwait(false);
+            if (timeout is null)
+            {
+                _last = (accelerator, reason, DateTime.UtcNow, hung ? ReuseHungFor : ReuseFor);
+            }
+
             return (accelerator, reason);
         }
         finally
@@ -80,7 +92,7 @@ public static class AcceleratorProbe
         }
     }
 
-    private static async Task<(Accelerator Accelerator, string Reason)> ProbeAsync(OperationContext ctx, TimeSpan? timeout)
+    private static async Task<(Accelerator Accelerator, string Reason, bool Hung)> ProbeAsync(OperationContext ctx, TimeSpan? timeout)
     {
         var image = Path.Combine(Path.GetTempPath(), OwnerTag.UniqueName(ProbePrefix, ".img"));
         WriteProbeImage(image);
@@ -91,12 +103,12 @@ public static class AcceleratorProbe
             var seen = await vm.WaitForAsync(new Regex("K"), timeout ?? TimeSpan.FromSeconds(4), 0, ctx.Cancellation).ConfigureAwait(false);
             if (seen is not null)
             {
-                return (Accelerator.Kvm, "a probe guest ran under KVM");
+                return (Accelerator.Kvm, "a probe guest ran under KVM", false);
             }
 
             var why = vm.HasExited ? $"QEMU exited under KVM: {vm.QemuErrors.Trim()}" : "a probe guest hung under KVM (nested virtualisation?)";
             ctx.Verbose($"KVM unusable: {why}; using TCG.");
-            return (Accelerator.Tcg, why);
+            return (Accelerator.Tcg, why, !vm.HasExited);
         }
         finally
         {

@@ -27,21 +27,54 @@ $PesterAlongside = @('RealGuest.Tests.ps1', 'EndToEnd.Tests.ps1')
 
 function Start-PesterAlongside {
     # Invoke-PesterSuite for -Files in a second child pwsh (pwsh.dll under dotnet, so the
-    # parent-death signal reaches it: it never outlives this run), results as pester-alongside.*;
-    # its output is collected and shown when it ends, not mixed into the main run's.
+    # parent-death signal reaches it: it never outlives this run), results as pester-alongside.*.
+    # Its output goes to out/TestResults/pester-alongside.log (and .err.log) as it comes, and is
+    # shown when it ends. It has a TMPDIR of its own, so the cmdlets it runs never sweep up the
+    # leftovers other tests plant in /tmp on purpose (the crash-safety tests).
     param([Parameter(Mandatory)] [string[]] $Files)
+    $tmp = Join-Path ([IO.Path]::GetTempPath()) "gi-alongside-$PID"
+    New-Item -ItemType Directory -Force $tmp | Out-Null
     $psi = [System.Diagnostics.ProcessStartInfo]::new('setpriv')
     $psi.WorkingDirectory = $Repo
     $psi.UseShellExecute = $false
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardError = $true
+    $psi.Environment['TMPDIR'] = $tmp
     foreach ($a in @('--pdeathsig', 'KILL', '--', 'dotnet', (Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File',
             (Join-Path $Repo 'tests/Invoke-PesterSuite.ps1'), '-PesterManifest', $PesterManifest, '-ResultDirectory', $TestResults,
             '-Path', ($Files -join ','), '-ResultName', 'pester-alongside')) {
         $psi.ArgumentList.Add($a)
     }
+    $out = [IO.File]::Create((Join-Path $TestResults 'pester-alongside.log'))
+    $err = [IO.File]::Create((Join-Path $TestResults 'pester-alongside.err.log'))
     $p = [System.Diagnostics.Process]::Start($psi)
-    [pscustomobject]@{ Process = $p; Output = $p.StandardOutput.ReadToEndAsync(); Error = $p.StandardError.ReadToEndAsync() }
+    [pscustomobject]@{
+        Process = $p; TempDir = $tmp; Files = @($out, $err)
+        Copies = @($p.StandardOutput.BaseStream.CopyToAsync($out), $p.StandardError.BaseStream.CopyToAsync($err))
+    }
+}
+
+function Stop-PesterAlongside {
+    # Waits for the second Pester process (at most -WaitSec, then SIGTERM so its AfterAll blocks
+    # clean up, then SIGKILL), closes its logs and removes its TMPDIR unless something is still
+    # mounted below it. Returns its exit code.
+    param([Parameter(Mandatory)] $Alongside, [int] $WaitSec = -1)
+    $p = $Alongside.Process
+    if (-not $p.WaitForExit($(if ($WaitSec -lt 0) { -1 } else { $WaitSec * 1000 }))) {
+        & kill -TERM $p.Id 2>$null
+        if (-not $p.WaitForExit(30000)) { $p.Kill($true); $p.WaitForExit() }
+    }
+    # Its output pipes end with it, unless a leaked grandchild holds them: then 30 s at most.
+    $null = [Threading.Tasks.Task]::WaitAll([Threading.Tasks.Task[]] $Alongside.Copies, 30000)
+    foreach ($f in $Alongside.Files) { $f.Dispose() }
+    $tmp = $Alongside.TempDir
+    if (Get-Content /proc/self/mountinfo | Where-Object { ($_ -split ' ')[4].StartsWith("$tmp/") }) {
+        Write-Warning "Something is still mounted below ${tmp}: left in place."
+    }
+    else {
+        & rm -rf --one-file-system -- $tmp
+    }
+    $p.ExitCode
 }
 
 function Invoke-Test {
@@ -122,12 +155,14 @@ function Invoke-Test {
             Write-Step "Pester $PesterVersion (child pwsh)"
             $null = Invoke-ChildPwsh $pesterArgs
             $lanes = @('pester')
+            $alongsideExit = 0
             if ($alongside) {
                 if (-not $alongside.Process.HasExited) { Write-Step "Pester alongside: waiting for $($aside.Name -join ', ')" }
-                $alongside.Process.WaitForExit()
-                Write-Step "Pester alongside: $($aside.Name -join ', ') (exit $($alongside.Process.ExitCode))"
-                Write-Host $alongside.Output.Result
-                if ($alongside.Error.Result) { Write-Host $alongside.Error.Result }
+                $alongsideExit = Stop-PesterAlongside $alongside
+                $alongside = $null
+                Write-Step "Pester alongside: $($aside.Name -join ', ') (exit $alongsideExit; log out/TestResults/pester-alongside.log)"
+                Get-Content (Join-Path $TestResults 'pester-alongside.log') | Write-Host
+                Get-Content (Join-Path $TestResults 'pester-alongside.err.log') | Write-Host
                 $lanes += 'pester-alongside'
             }
             foreach ($lane in $lanes) {
@@ -136,6 +171,10 @@ function Invoke-Test {
                     $s = Get-Content -Raw $summary | ConvertFrom-Json
                     $passed += $s.Passed
                     $failed += $s.Failed
+                    if ($lane -eq 'pester-alongside' -and $alongsideExit -and -not $s.Failed) {
+                        Write-Warning "Pester alongside ended with exit code $alongsideExit but reported no failure: counted as one."
+                        $failed++
+                    }
                 }
                 else {
                     Write-Warning "Pester ($lane) produced no summary: counted as one failure."
@@ -145,11 +184,9 @@ function Invoke-Test {
         }
     }
     finally {
-        # An interrupted run: the alongside Pester is stopped like the cache builder below.
-        if ($alongside -and -not $alongside.Process.HasExited) {
-            & kill -TERM $alongside.Process.Id 2>$null
-            if (-not $alongside.Process.WaitForExit(30000)) { $alongside.Process.Kill($true); $alongside.Process.WaitForExit() }
-        }
+        # An interrupted or failed run: the alongside Pester gets 60 s (it has the terminal's SIGINT
+        # too), then SIGTERM, like the cache builder below; its log stays in out/TestResults/.
+        if ($alongside) { $null = Stop-PesterAlongside $alongside -WaitSec 60 }
         # Every build it started is needed by a test that waited for it, so normally it has ended.
         # If not (a test skipped, or this run interrupted): SIGTERM, so its builds clean up, then SIGKILL.
         if ($warm) {

@@ -88,7 +88,9 @@ echo "configured $(cat /etc/hostname)"
         $script:Boot = $Grown | Test-RawDiskImage -ExpectedPartitionTable $Image.PartitionTable -ExpectedRootUuid $Image.RootUuid `
             -ExpectedRootPartUuid $Image.RootPartUuid -Command $commands -TimeoutSec 240 -SerialLogPath (Join-Path $Dir 'serial-grown.log')
         foreach ($fw in 'Bios', 'Uefi') {
-            $HybridBoots[$fw] = $jobs[$fw] | Receive-Job -Wait -ErrorAction Stop | Select-Object -Last 1
+            # A boot that failed fails its own It, not the whole Describe.
+            try { $HybridBoots[$fw] = $jobs[$fw] | Receive-Job -Wait -ErrorAction Stop | Select-Object -Last 1 }
+            catch { $HybridBoots[$fw] = $_ }
         }
     }
     finally {
@@ -185,6 +187,7 @@ Describe 'End to end: stage3 to a booting OpenStack image' {
 
     It 'boots the Hybrid GPT image under <_>' -ForEach 'Bios', 'Uefi' {
         $r = $HybridBoots[$_]
+        if ($r -is [System.Management.Automation.ErrorRecord]) { throw $r }
         $r.Booted | Should -BeTrue -Because "the serial log is $($r.SerialLogPath)"
         $r.Firmware | Should -Be $_
     }

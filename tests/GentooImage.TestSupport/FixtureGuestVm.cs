@@ -171,8 +171,15 @@ public sealed class FixtureGuestVm : IDisposable
         "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
     };
 
-    /// <summary>The master connection's socket, beside the key (one guest per key directory).</summary>
-    private string ControlPath(string user) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(KeyPath))!, $"ssh-mux-{user}");
+    /// <summary>
+    /// The master connection's socket, beside the key (one guest per key directory), or in /tmp when
+    /// that path is too long for a unix socket (108 bytes, and ssh -M adds a suffix while it binds).
+    /// </summary>
+    private string ControlPath(string user)
+    {
+        var path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(KeyPath))!, $"ssh-mux-{user}");
+        return path.Length <= 80 ? path : Path.Combine("/tmp", $"gi-ssh-mux-{Environment.ProcessId}-{SshPort}-{user}");
+    }
 
     /// <summary>
     /// One SSH connection that stays open (ssh -M -N) for later commands to share. It runs under

@@ -104,11 +104,11 @@ Describe 'Real guests with an OpenStack config drive, booted side by side' {
             if ($Up) {
                 $script:Status = Ask 'cloud-init status --wait --long' 300
                 # OpenRC: --crashed lists daemons that died; a one-shot service that failed is in /run/openrc/failed.
-                $initQuery = if ($Flavor -eq 'systemd') { 'systemctl --failed --no-legend --plain' } else { 'rc-status --crashed; ls -A /run/openrc/failed 2>/dev/null' }
+                $script:InitQuery = if ($Flavor -eq 'systemd') { 'systemctl --failed --no-legend --plain' } else { 'rc-status --crashed; ls -A /run/openrc/failed 2>/dev/null' }
                 foreach ($c in 'hostname', 'getent hosts "$(hostname)"', "cat $([GentooImage.TestSupport.FixtureConfigDrive]::UserDataFile)",
                     "cat $([GentooImage.TestSupport.FixtureConfigDrive]::RunCmdFile)", 'sudo grep -E "ERROR|Traceback|CRITICAL" /var/log/cloud-init.log',
                     'sudo sshd -T', 'ip -4 -o addr show scope global', 'ip -4 route', 'cat /sys/class/block/vda1/size', 'df -B1 --output=size /',
-                    'cat /proc/cmdline', $initQuery, 'sudo cloud-init analyze show', 'systemd-analyze; systemd-analyze blame | head -15',
+                    'cat /proc/cmdline', $InitQuery, 'sudo cloud-init analyze show', 'systemd-analyze; systemd-analyze blame | head -15',
                     'systemd-analyze critical-chain ssh.service', 'rc-status -a', 'cat /proc/uptime',
                     'ssh-keyscan -t ed25519 127.0.0.1 2>/dev/null; cat /etc/ssh/ssh_host_ed25519_key.pub', 'ls /etc/ssh') {
                     Ask $c | Out-Null
@@ -187,9 +187,8 @@ Describe 'Real guests with an OpenStack config drive, booted side by side' {
 
         It 'has no failed services (systemd: failed units; OpenRC: crashed daemons and failed services)' {
             NeedSsh
-            $q = if ($Flavor -eq 'systemd') { 'systemctl --failed --no-legend --plain' } else { 'rc-status --crashed; ls -A /run/openrc/failed 2>/dev/null' }
-            $Answers[$q].ExitCode | Should -BeIn @(0, 1, 2)
-            $Answers[$q].Output.Trim() | Should -BeNullOrEmpty
+            $Answers[$InitQuery].ExitCode | Should -BeIn @(0, 1, 2)
+            $Answers[$InitQuery].Output.Trim() | Should -BeNullOrEmpty
         }
 
         It 'got its address by DHCP' {

@@ -79,7 +79,7 @@ public static class FixtureDebianGuest
         }
 
         Directory.CreateDirectory(CacheRoot);
-        using var lockFile = AcquireLock(Path.Combine(CacheRoot, $"{flavor}-{key}.lock"));
+        using var lockFile = FixtureCacheLock.Acquire(Path.Combine(CacheRoot, $"{flavor}-{key}.lock"));
         if (File.Exists(tarball))
         {
             return tarball;
@@ -450,10 +450,4 @@ public static class FixtureDebianGuest
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({p.ExitCode}): {text[^Math.Min(text.Length, 4000)..]}");
         }
     }
-
-    // A test waits here while the background cache builder builds the entry. In a cold whole run the
-    // boot-heavy tests ask for it a minute after the run starts, and the build shares the 2 cores
-    // with everything else (56 min once under outside load): so up to 75 min, inside CI's 90.
-    private static FileStream AcquireLock(string path) =>
-        GentooImage.Engine.Platform.ExclusiveFile.Wait(path, TimeSpan.FromMinutes(75), TimeSpan.FromMilliseconds(1000));
 }

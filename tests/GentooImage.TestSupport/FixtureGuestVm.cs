@@ -36,6 +36,11 @@ public sealed class FixtureGuestVm : IDisposable
 
     private bool _disposed;
 
+    /// <summary>The SSH multiplexing master (ssh -M -N) and its socket, once a login worked.</summary>
+    private Process? _master;
+
+    private string? _masterSocket;
+
     /// <summary>Seconds from QEMU's start to the first successful SSH login, once <see cref="WaitForSsh"/> succeeded.</summary>
     public double? SecondsToSsh { get; private set; }
 
@@ -159,10 +164,6 @@ public sealed class FixtureGuestVm : IDisposable
         args.Add(command);
         return Run(timeout ?? TimeSpan.FromSeconds(120), "ssh", args.ToArray(), check: false);
     }
-
-    private Process? _master;
-
-    private string? _masterSocket;
 
     private string[] ClientOptions() => new[]
     {

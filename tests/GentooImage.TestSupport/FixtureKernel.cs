@@ -49,7 +49,7 @@ public static class FixtureKernel
         }
 
         Directory.CreateDirectory(CacheRoot);
-        using var lockFile = AcquireLock(Path.Combine(CacheRoot, key + ".lock"));
+        using var lockFile = FixtureCacheLock.Acquire(Path.Combine(CacheRoot, key + ".lock"));
         if (File.Exists(image))
         {
             return image;
@@ -201,10 +201,4 @@ public static class FixtureKernel
             throw new InvalidOperationException($"make {string.Join(' ', targets)} failed ({p.ExitCode}): {err.Result[^Math.Min(err.Result.Length, 4000)..]}");
         }
     }
-
-    // A test waits here while the background cache builder builds the entry. In a cold whole run the
-    // boot-heavy tests ask for it a minute after the run starts, and the build shares the 2 cores
-    // with everything else (56 min once under outside load): so up to 75 min, inside CI's 90.
-    private static FileStream AcquireLock(string path) =>
-        GentooImage.Engine.Platform.ExclusiveFile.Wait(path, TimeSpan.FromMinutes(75), TimeSpan.FromMilliseconds(1000));
 }

@@ -68,7 +68,7 @@ public static class KernelSourceCache
         System.IO.Directory.CreateDirectory(CacheRoot);
 
         // Other test processes (xunit, Pester) may prepare the same cache: serialize on a lock file.
-        using var lockFile = AcquireLock(Path.Combine(CacheRoot, $"linux-source-6.1-{hash}.lock"));
+        using var lockFile = FixtureCacheLock.Acquire(Path.Combine(CacheRoot, $"linux-source-6.1-{hash}.lock"));
         var marker = Path.Combine(dir, Marker);
         if (File.Exists(marker) && File.ReadAllText(marker) == MarkerText)
         {
@@ -92,9 +92,6 @@ public static class KernelSourceCache
         File.WriteAllText(marker, MarkerText);
         return dir;
     }
-
-    private static FileStream AcquireLock(string path) =>
-        GentooImage.Engine.Platform.ExclusiveFile.Wait(path, TimeSpan.FromMinutes(10), TimeSpan.FromMilliseconds(500));
 
     private static void Run(string file, params string[] args)
     {

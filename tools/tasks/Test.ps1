@@ -25,26 +25,32 @@ function Read-TrxCounts([string] $Path) {
 # others (see Invoke-Test): the two that boot TCG guests for minutes.
 $PesterAlongside = @('RealGuest.Tests.ps1', 'EndToEnd.Tests.ps1')
 
+function New-GuardedPwshStartInfo {
+    # A child pwsh that never outlives this run: pwsh.dll itself under dotnet behind setpriv
+    # --pdeathsig KILL (the tool's launcher would fork it, and the parent-death signal is not inherited).
+    param([Parameter(Mandatory)] [string] $File, [string[]] $Arguments = @())
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('setpriv')
+    $psi.WorkingDirectory = $Repo
+    $psi.UseShellExecute = $false
+    foreach ($a in @('--pdeathsig', 'KILL', '--', 'dotnet', (Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', $File) + $Arguments) {
+        $psi.ArgumentList.Add($a)
+    }
+    $psi
+}
+
 function Start-PesterAlongside {
-    # Invoke-PesterSuite for -Files in a second child pwsh (pwsh.dll under dotnet, so the
-    # parent-death signal reaches it: it never outlives this run), results as pester-alongside.*.
+    # Invoke-PesterSuite for -Files in a second, guarded child pwsh, results as pester-alongside.*.
     # Its output goes to out/TestResults/pester-alongside.log (and .err.log) as it comes, and is
     # shown when it ends. It has a TMPDIR of its own, so the cmdlets it runs never sweep up the
     # leftovers other tests plant in /tmp on purpose (the crash-safety tests).
     param([Parameter(Mandatory)] [string[]] $Files)
     $tmp = Join-Path ([IO.Path]::GetTempPath()) "gi-alongside-$PID"
     New-Item -ItemType Directory -Force $tmp | Out-Null
-    $psi = [System.Diagnostics.ProcessStartInfo]::new('setpriv')
-    $psi.WorkingDirectory = $Repo
-    $psi.UseShellExecute = $false
+    $psi = New-GuardedPwshStartInfo (Join-Path $Repo 'tests/Invoke-PesterSuite.ps1') @('-PesterManifest', $PesterManifest,
+        '-ResultDirectory', $TestResults, '-Path', ($Files -join ','), '-ResultName', 'pester-alongside')
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardError = $true
     $psi.Environment['TMPDIR'] = $tmp
-    foreach ($a in @('--pdeathsig', 'KILL', '--', 'dotnet', (Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File',
-            (Join-Path $Repo 'tests/Invoke-PesterSuite.ps1'), '-PesterManifest', $PesterManifest, '-ResultDirectory', $TestResults,
-            '-Path', ($Files -join ','), '-ResultName', 'pester-alongside')) {
-        $psi.ArgumentList.Add($a)
-    }
     $out = [IO.File]::Create((Join-Path $TestResults 'pester-alongside.log'))
     $err = [IO.File]::Create((Join-Path $TestResults 'pester-alongside.err.log'))
     $p = [System.Diagnostics.Process]::Start($psi)
@@ -97,14 +103,7 @@ function Invoke-Test {
     $alongside = $null
     if (-not $PesterPath -and -not $XunitFilter) {
         Write-Step 'Fixture caches: building what is missing, in the background (log: out/TestResults/fixture-caches.log)'
-        $psi = [System.Diagnostics.ProcessStartInfo]::new('setpriv')
-        $psi.WorkingDirectory = $Repo
-        $psi.UseShellExecute = $false
-        # pwsh.dll itself under dotnet (the tool's launcher would fork it, and the parent-death signal is not inherited).
-        foreach ($a in @('--pdeathsig', 'KILL', '--', 'dotnet', (Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File',
-                (Join-Path $Repo 'tools/Build-TestCaches.ps1'), '-Repo', $Repo, '-LogPath', (Join-Path $TestResults 'fixture-caches.log'))) {
-            $psi.ArgumentList.Add($a)
-        }
+        $psi = New-GuardedPwshStartInfo (Join-Path $Repo 'tools/Build-TestCaches.ps1') @('-Repo', $Repo, '-LogPath', (Join-Path $TestResults 'fixture-caches.log'))
         $warm = [System.Diagnostics.Process]::Start($psi)
     }
 

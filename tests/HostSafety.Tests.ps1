@@ -5,7 +5,7 @@
 # change: no overlay upper directory, no mount, no input.
 BeforeDiscovery {
     $script:Cmdlets = 'New-Stage3Root', 'Mount-BuildFilesystems', 'Dismount-BuildFilesystems', 'Invoke-GentooChroot',
-        'Set-KernelConfig', 'Initialize-CloudGuest', 'New-RawDiskImage', 'Get-BuildRoot'
+        'Set-KernelConfig', 'Initialize-CloudGuest', 'New-RawDiskImage', 'Get-BuildRoot', 'Test-RawDiskImage'
 }
 
 Describe 'The root guard (in a private mount namespace with overlays)' {
@@ -46,7 +46,7 @@ Describe 'The root guard (in a private mount namespace with overlays)' {
         $wrong | Should -BeNullOrEmpty
     }
 
-    It '<_> refuses the same inputs under -WhatIf' -ForEach ($Cmdlets | Where-Object { $_ -ne 'Get-BuildRoot' }) {
+    It '<_> refuses the same inputs under -WhatIf' -ForEach ($Cmdlets | Where-Object { $_ -notin 'Get-BuildRoot', 'Test-RawDiskImage' }) {
         $name = $_
         $wrong = $R.Cases | Where-Object { $_.Cmdlet -eq $name -and $null -ne $_.WhatIf -and $_.WhatIf -ne $_.Expected } |
             ForEach-Object { "$($_.Input): -WhatIf got $($_.WhatIf), expected $($_.Expected)" }
@@ -62,8 +62,11 @@ Describe 'The root guard (in a private mount namespace with overlays)' {
         $HostMountsSame | Should -BeTrue
     }
 
-    It 'changed none of the inputs: the plain directory, the root, the log, the config, the device node' {
+    It 'changed none of the inputs: the plain directory, another system''s root, the root, the log, the config, the device node, the tested image' {
         $R.PlainChanges | Should -BeNullOrEmpty
+        $R.ForeignChanges | Should -BeNullOrEmpty
+        $R.ForeignData | Should -Be 'years of work'
+        $R.TestedSame | Should -BeTrue
         $R.RootChanges | Should -BeNullOrEmpty
         $R.NewRootMade | Should -BeFalse
         $R.LogContent.Trim() | Should -Be 'keep me'

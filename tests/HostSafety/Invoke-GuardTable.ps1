@@ -52,6 +52,12 @@ $log = Join-Path $WorkDir 'build.log'; Set-Content $log 'keep me'
 $passwd = Join-Path $WorkDir 'passwd'; Copy-Item /etc/passwd $passwd
 $stage3 = Join-Path $WorkDir 'stage3.tar.xz'; Set-Content $stage3 'not read: the path is refused first'
 $image = Join-Path $WorkDir 'out.img'
+# An image to test (never booted: every -SerialLogPath below is refused first), a symlink to it,
+# and another system's root file system (os-release, an init, a user's data; no GentooImage state).
+$tested = Join-Path $WorkDir 'tested.img'; [IO.File]::WriteAllBytes($tested, [byte[]]::new(1MB))
+$testedAlias = Join-Path $WorkDir 'tested-alias.log'; New-Item -ItemType SymbolicLink -Path $testedAlias -Target $tested | Out-Null
+$foreign = Join-Path $WorkDir 'foreign'
+foreach ($f in 'etc/os-release', 'sbin/init', 'home/u/data') { New-Item -ItemType File -Force (Join-Path $foreign $f) -Value 'years of work' | Out-Null }
 
 # Warm up (module, runspace caches; the module's lock directory, its one legitimate host
 # directory), then take the baseline of what is allowed to exist.
@@ -62,6 +68,8 @@ $rootBefore = @(Get-ChildItem -LiteralPath $root -Recurse -Force | ForEach-Objec
 $upperBefore = @(Get-UpperState)
 $mountsBefore = @(Get-MountKeys)
 $plainBefore = @(Get-ChildItem -LiteralPath $plain -Recurse -Force | ForEach-Object FullName)
+$foreignBefore = @(Get-ChildItem -LiteralPath $foreign -Recurse -Force | ForEach-Object FullName)
+$testedHash = (Get-FileHash $tested).Hash
 
 $badRoots = [ordered]@{
     'root /' = '/'; 'symlink to /' = $toRoot; '/etc' = '/etc'; '/sys' = '/sys'; '/dev' = '/dev'; '/run' = '/run'
@@ -88,6 +96,16 @@ Add-Case Set-KernelConfig 'not a build root' NotABuildRoot @{ Path = $plain; Pre
 Add-Case New-RawDiskImage 'not a build root' NotABuildRoot @{ RootPath = $plain; Path = $image }
 Add-Case Get-BuildRoot 'not a build root' NotABuildRoot @{ Path = $plain } -NoWhatIf
 Add-Case New-Stage3Root 'non-root directory with -Force' RootNotEmpty @{ Path = $plain; Stage3 = $stage3; Verification = 'None'; Force = $true }
+Add-Case New-Stage3Root 'another system''s root with -Force' RootNotEmpty @{ Path = $foreign; Stage3 = $stage3; Verification = 'None'; Force = $true }
+Add-Case Set-KernelConfig 'config in /sbin (merged /usr)' NotAKernelConfig @{ ConfigPath = '/sbin/gi.config'; Preset = 'Virtio' }
+Add-Case Set-KernelConfig 'config in /var/lib' NotAKernelConfig @{ ConfigPath = '/var/lib/gi.config'; Preset = 'Virtio' }
+$serialLogs = [ordered]@{
+    'serial log /etc/passwd' = '/etc/passwd'; 'serial log in /etc' = '/etc/gi-serial.log'; 'serial log in /usr/bin' = '/usr/bin/gi-serial.log'
+    'serial log in /boot' = '/boot/gi-serial.log'; 'serial log in /var/lib' = '/var/lib/gi-serial.log'; 'serial log in /sys' = '/sys/gi-serial.log'
+    'serial log /dev/null' = '/dev/null'; 'serial log on a block device' = $node; 'serial log is a directory' = $WorkDir
+    'serial log is the image' = $tested; 'serial log is a symlink to the image' = $testedAlias; 'serial log through a symlink to /' = (Join-Path $toRoot 'etc/gi-serial.log')
+}
+foreach ($k in $serialLogs.Keys) { Add-Case Test-RawDiskImage $k UnsafeOutputPath @{ Path = $tested; Boot = $true; SerialLogPath = $serialLogs[$k]; TimeoutSec = 5 } -NoWhatIf }
 Add-Case New-Stage3Root 'cache /etc' UnsafeCachePath @{ Path = (Join-Path $WorkDir 'new'); Stage3 = $stage3; Verification = 'None'; CacheDirectory = '/etc' }
 Add-Case Mount-BuildFilesystems 'distfiles cache /' UnsafeCachePath @{ Path = $root; DistfilesCache = '/' }
 Add-Case Mount-BuildFilesystems 'binpkg cache /usr' UnsafeCachePath @{ Path = $root; BinpkgCache = '/usr' }
@@ -127,6 +145,9 @@ $upperAfter = @(Get-UpperState)
     Cases        = @($results)
     UpperChanges = @(Compare-Object $upperBefore $upperAfter | ForEach-Object { "$($_.SideIndicator) $($_.InputObject)" })
     MountChanges = @(Compare-Object $mountsBefore @(Get-MountKeys) | ForEach-Object { "$($_.SideIndicator) $($_.InputObject)" })
+    ForeignChanges = @(Compare-Object $foreignBefore @(Get-ChildItem -LiteralPath $foreign -Recurse -Force | ForEach-Object FullName) | ForEach-Object { "$($_.SideIndicator) $($_.InputObject)" })
+    ForeignData  = (Get-Content -Raw (Join-Path $foreign 'home/u/data'))
+    TestedSame   = ((Get-FileHash $tested).Hash -eq $testedHash)
     PlainChanges = @(Compare-Object $plainBefore @(Get-ChildItem -LiteralPath $plain -Recurse -Force | ForEach-Object FullName) | ForEach-Object { "$($_.SideIndicator) $($_.InputObject)" })
     LogContent   = (Get-Content -Raw $log)
     PasswdSame   = ((Get-FileHash $passwd).Hash -eq (Get-FileHash /etc/passwd).Hash)

@@ -24,9 +24,29 @@ public sealed class ImageTester
             .Concat(Leftovers.Sweep(Path.GetTempPath(), s_probeImage, ctx.Verbose))
             .ToList();
 
+    /// <summary>
+    /// -SerialLogPath, checked before anything else happens: a regular file (new, or replaced: a
+    /// serial log of an earlier boot) outside the directories the running system lives in, and
+    /// never the image under test. Returns its canonical path.
+    /// </summary>
+    public static string CheckSerialLog(string path, string image)
+    {
+        var canonical = HostPathPolicy.CheckOutputFile(Path.GetFullPath(path), "SerialLogPath", HostPathUse.Log, mayReplace: true, string.Empty);
+        if (FileIdentity.Of(canonical) is { } log && log == FileIdentity.Of(image))
+        {
+            throw new GentooImageException(
+                ErrorKind.UnsafeOutputPath,
+                $"-SerialLogPath '{path}' is the image under test; the console output would overwrite it. Nothing was changed. Give a new file name, such as '{Path.ChangeExtension(image, ".serial.log")}'.",
+                canonical);
+        }
+
+        return canonical;
+    }
+
     public async Task<ImageTestResult> TestAsync(ImageTestOptions options, OperationContext ctx)
     {
         var image = Path.GetFullPath(options.ImagePath);
+        var serialLog = options.SerialLogPath is null ? null : CheckSerialLog(options.SerialLogPath, image);
         RemoveLeftovers(ctx);
         ctx.Report(new ProgressReport("Testing disk image", "Static checks", 0));
         var (checks, _, imageFirmware) = await _inspector.InspectAsync(image, options.Expected, ctx).ConfigureAwait(false);
@@ -76,7 +96,7 @@ public sealed class ImageTester
             host = await new XenHostBuilder().EnsureAsync(options.XenHostCache, ctx).ConfigureAwait(false);
         }
 
-        var log = options.SerialLogPath ?? Path.Combine(Path.GetTempPath(), $"gi-serial-{Path.GetFileNameWithoutExtension(image)}-{DateTime.UtcNow:yyyyMMddTHHmmss}-{Guid.NewGuid().ToString("N")[..6]}.log");
+        var log = serialLog ?? Path.Combine(Path.GetTempPath(), $"gi-serial-{Path.GetFileNameWithoutExtension(image)}-{DateTime.UtcNow:yyyyMMddTHHmmss}-{Guid.NewGuid().ToString("N")[..6]}.log");
         var format = image.EndsWith(".qcow2", StringComparison.OrdinalIgnoreCase) ? "qcow2" : "raw";
         var qemu = new QemuOptions
         {

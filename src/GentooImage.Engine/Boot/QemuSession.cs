@@ -186,7 +186,7 @@ public sealed class QemuSession : IAsyncDisposable
             if (options.SerialLogPath is not null)
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.SerialLogPath))!);
-                log = new StreamWriter(options.SerialLogPath, append: false, new UTF8Encoding(false)) { AutoFlush = true };
+                log = new StreamWriter(FileIdentity.CreateLogNoFollow(options.SerialLogPath, append: false), new UTF8Encoding(false)) { AutoFlush = true };
             }
 
             ctx.Verbose($"Starting {qemu} {string.Join(' ', psi.ArgumentList)}");

@@ -22,7 +22,7 @@ internal sealed class ChrootOutput : IDisposable
 
     public ChrootOutput(string logPath, bool append, OperationContext ctx, Stopwatch watch, string activity)
     {
-        _log = new StreamWriter(new FileStream(logPath, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16), new UTF8Encoding(false), 1 << 16);
+        _log = new StreamWriter(FileIdentity.CreateLogNoFollow(logPath, append), new UTF8Encoding(false), 1 << 16);
         _ctx = ctx;
         _watch = watch;
         _activity = activity;

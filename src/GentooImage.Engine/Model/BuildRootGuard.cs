@@ -94,6 +94,23 @@ public static class BuildRootGuard
     }
 
     /// <summary>
+    /// Whether the directory holds GentooImage's state file (looked up as a process chrooted into it
+    /// would, a regular file, not a symlink): made by New-Stage3Root, finished or not.
+    /// </summary>
+    public static bool HasState(string canonical)
+    {
+        try
+        {
+            var state = PathInRoot.Resolve(canonical, BuildRootStore.StateFileInRoot, followLast: false, loopKind: ErrorKind.NotABuildRoot);
+            return FileIdentity.TypeOf(state, follow: false) == LibC.S_IFREG;
+        }
+        catch (GentooImageException)
+        {
+            return false; // symlink loops: not evidence of anything
+        }
+    }
+
+    /// <summary>
     /// Evidence that a directory is a build root: the module's state file, or a stage3 layout
     /// (a release file such as etc/gentoo-release or etc/os-release, and an init such as sbin/init
     /// or lib/systemd/systemd), each looked up as a process chrooted into it would.

@@ -47,6 +47,44 @@ internal static class FileIdentity
         return new FileStream(handle, FileAccess.Read);
     }
 
+    /// <summary>
+    /// Opens a log file for writing (created mode 0644, emptied unless <paramref name="append"/>)
+    /// without following a symlink in its last component: a name checked by
+    /// <see cref="HostPathPolicy.CheckOutputFile"/> that is swapped for a symlink (to /etc/shadow,
+    /// say) before the open is refused, and so is anything that is not a regular file by then.
+    /// </summary>
+    internal static FileStream CreateLogNoFollow(string path, bool append)
+    {
+        var flags = LibC.O_WRONLY | LibC.O_CREAT | LibC.O_NOFOLLOW | LibC.O_CLOEXEC | LibC.O_NONBLOCK | (append ? LibC.O_APPEND : 0);
+        var fd = LibC.Open(path, flags, 0x1A4 /* 0644 */);
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw errno == LibC.ELOOP
+                ? new GentooImageException(ErrorKind.UnsafeOutputPath, $"The log '{path}' is a symlink now (it was not when it was checked); nothing was written to it. Give the path of a regular file.", path)
+                : new IOException($"Cannot open '{path}' for writing: {LibC.StrError(errno)}.");
+        }
+
+        var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+        if (!LibC.TryFStat(fd, out var st) || !st.IsRegular)
+        {
+            handle.Dispose();
+            throw new GentooImageException(ErrorKind.UnsafeOutputPath, $"The log '{path}' is no longer a regular file; nothing was written to it.", path);
+        }
+
+        var stream = new FileStream(handle, FileAccess.Write);
+        if (append)
+        {
+            stream.Seek(0, SeekOrigin.End);
+        }
+        else
+        {
+            stream.SetLength(0);
+        }
+
+        return stream;
+    }
+
     /// <summary>The S_IFMT bits of <paramref name="path"/> (with <paramref name="follow"/> false, the last component not followed), or 0 when it does not exist.</summary>
     internal static uint TypeOf(string path, bool follow = true) =>
         LibC.TryStat(path, follow, out var st) ? st.Type : 0;

@@ -22,8 +22,10 @@ internal static partial class LibC
     internal const uint S_IFIFO = 0x1000;
 
     internal const int O_RDONLY = 0;
+    internal const int O_WRONLY = 1;
     internal const int O_RDWR = 2;
     internal const int O_CREAT = 0x40;
+    internal const int O_APPEND = 0x400;
     internal const int O_NONBLOCK = 0x800;
     internal const int O_NOFOLLOW = 0x20000;
     internal const int O_CLOEXEC = 0x80000;

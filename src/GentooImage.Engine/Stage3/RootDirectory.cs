@@ -13,7 +13,7 @@ internal static class RootDirectory
 {
     /// <summary>
     /// Refuses a root that is a file, has mounts below it, or is not empty without -Force (or with
-    /// -Force, is not empty and not a build root).
+    /// -Force, is not empty and has no GentooImage state file).
     /// </summary>
     public static void CheckTarget(string path, bool force)
     {
@@ -37,11 +37,14 @@ internal static class RootDirectory
 
         // A killed run's staging directory is not content: the run's sweep removes it.
         var hasContent = Entries(path).Any(e => !IsKilledRunsStaging(e.Name));
-        if (force && hasContent && !BuildRootGuard.IsBuildRoot(PathInRoot.RealPath(path)))
+        // -Force replaces only what New-Stage3Root made (its state file says so): a stage3 layout
+        // alone is what every Linux root file system has (os-release and an init), so the wrong
+        // partition mounted at /mnt/gentoo, or a container's root, is never emptied.
+        if (force && hasContent && !BuildRootGuard.HasState(PathInRoot.RealPath(path)))
         {
             throw new GentooImageException(ErrorKind.RootNotEmpty,
-                $"The directory '{path}' is not empty and is not a build root (no GentooImage state, no stage3 layout), so -Force will not empty it. " +
-                "Choose an empty or new directory; if its content really is disposable, empty it yourself first.", path);
+                $"The directory '{path}' is not empty and was not made by New-Stage3Root (it has no GentooImage state file, {BuildRootStore.StateFileInRoot}), so -Force will not empty it: " +
+                "it may be another system's root file system. Choose an empty or new directory; if its content really is disposable, empty it yourself first.", path);
         }
 
         if (!force && hasContent)

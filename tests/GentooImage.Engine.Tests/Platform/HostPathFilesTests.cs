@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using GentooImage.Engine.Platform;
 using GentooImage.TestSupport;
 
@@ -43,6 +44,50 @@ public sealed class HostPathFilesTests : IDisposable
         Assert.Contains("-Append", ex.Message);
         Assert.Equal(log, HostPathPolicy.CheckOutputFile(log, "LogPath", HostPathUse.Log, mayReplace: true, "use -Append"));
         Assert.Equal("keep me\n", File.ReadAllText(log));
+    }
+
+    [Fact]
+    public void ALogIsOpenedWithoutFollowingASymlinkAndOnlyWhenItIsARegularFile()
+    {
+        // A checked name swapped for a symlink (to a file of the host's, say) before the open.
+        var target = Path.Combine(_dir, "shadow");
+        File.WriteAllText(target, "secret\n");
+        var link = Path.Combine(_dir, "serial.log");
+        File.CreateSymbolicLink(link, target);
+        var ex = Assert.Throws<GentooImageException>(() => FileIdentity.CreateLogNoFollow(link, append: false));
+        Assert.Equal(ErrorKind.UnsafeOutputPath, ex.Kind);
+        Assert.Contains("symlink", ex.Message);
+        Assert.Equal("secret\n", File.ReadAllText(target));
+
+        // A FIFO is refused at once (no hang waiting for a reader).
+        var fifo = Path.Combine(_dir, "fifo.log");
+        using (var mkfifo = Process.Start("mkfifo", fifo)!)
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var fifoError = Assert.ThrowsAny<Exception>(() => FileIdentity.CreateLogNoFollow(fifo, append: true));
+        Assert.True(fifoError is GentooImageException { Kind: ErrorKind.UnsafeOutputPath } or IOException, fifoError.ToString());
+
+        // A regular file: emptied, or appended to.
+        var log = Path.Combine(_dir, "build.log");
+        File.WriteAllText(log, "old\n");
+        using (var w = new StreamWriter(FileIdentity.CreateLogNoFollow(log, append: true)))
+        {
+            w.Write("more\n");
+        }
+
+        Assert.Equal("old\nmore\n", File.ReadAllText(log));
+        using (var w = new StreamWriter(FileIdentity.CreateLogNoFollow(log, append: false)))
+        {
+            w.Write("new\n");
+        }
+
+        Assert.Equal("new\n", File.ReadAllText(log));
+        var made = Path.Combine(_dir, "new.log");
+        FileIdentity.CreateLogNoFollow(made, append: false).Dispose();
+        Assert.Equal(0, new FileInfo(made).Length);
     }
 
     [Fact]

@@ -98,6 +98,14 @@ public class HostPathPolicyTests
     [InlineData("/etc/passwd", false)]
     [InlineData("/boot/config-6.1", false)]
     [InlineData("/proc/config.gz", false)]
+    [InlineData("/usr/src/linux-6.1/.config", true)]
+    [InlineData("/var/tmp/k/.config", true)]
+    [InlineData("/home/me/cfg/cloud.config", true)]
+    [InlineData("/usr/sbin/.config", false)]   // /sbin/.config on a merged-/usr host, canonical
+    [InlineData("/usr/bin/gi.config", false)]
+    [InlineData("/usr/src", false)]
+    [InlineData("/var/lib/gi.config", false)]
+    [InlineData("/var/tmp", false)]
     public void KernelConfigPlaces(string path, bool allowed) =>
         Assert.Equal(allowed, HostPathPolicy.WhyUnsafe(path, HostPathUse.KernelConfig, Mounts) is null);
 

@@ -311,6 +311,26 @@ public sealed class Stage3InstallerTests : IClassFixture<MirrorFixture>, IDispos
         await Fails(ErrorKind.RootNotEmpty, Request() with { Force = true });
         Assert.True(File.Exists(Path.Combine(RootPath, "keep-out")));
 
+        // Nor is another system's root file system (the wrong partition at /mnt/gentoo, a
+        // container's root): os-release and an init are what every Linux root has; only
+        // GentooImage's state file (New-Stage3Root made it) lets -Force empty a directory.
+        Directory.CreateDirectory(Path.Combine(RootPath, "etc"));
+        File.WriteAllText(Path.Combine(RootPath, "etc/os-release"), "ID=debian\n");
+        Directory.CreateDirectory(Path.Combine(RootPath, "sbin"));
+        File.WriteAllText(Path.Combine(RootPath, "sbin/init"), "#!/bin/sh\n");
+        Directory.CreateDirectory(Path.Combine(RootPath, "home/u"));
+        File.WriteAllText(Path.Combine(RootPath, "home/u/data"), "years of work");
+        var ex = await Fails(ErrorKind.RootNotEmpty, Request() with { Force = true });
+        Assert.Contains("state file", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("years of work", File.ReadAllText(Path.Combine(RootPath, "home/u/data")));
+
+        // A symlink where the state file would be is no evidence either.
+        Directory.CreateDirectory(Path.Combine(RootPath, "var/lib/gentooimage"));
+        File.CreateSymbolicLink(Path.Combine(RootPath, "var/lib/gentooimage/state.json"), "/etc/hostname");
+        await Fails(ErrorKind.RootNotEmpty, Request() with { Force = true });
+        File.Delete(Path.Combine(RootPath, "var/lib/gentooimage/state.json"));
+        Assert.Empty(_m.Requests);
+
         BuildRootStore.Save(new BuildRoot(RootPath));
         await Install(Request() with { Force = true });
         Assert.False(File.Exists(Path.Combine(RootPath, "keep-out")));

@@ -22,10 +22,10 @@ internal static class GuestApplier
                 Symlink(fs, change.Path!, change.Value!);
                 break;
             case GuestChangeKind.Delete:
-                DeleteEntry(fs.ForWrite(change.Path!));
+                DeleteEntry(fs.ForChange(change.Path!, followLast: false));
                 break;
             case GuestChangeKind.EmptyDirectory:
-                var dir = fs.Resolve(change.Path!);
+                var dir = fs.ForChange(change.Path!, followLast: true);
                 if (MountTable.Below(MountTable.Read(), dir).Count > 0)
                 {
                     // e.g. Mount-BuildFilesystems -DistfilesCache binds the host's cache here: never empty a host directory.
@@ -45,7 +45,7 @@ internal static class GuestApplier
 
                 break;
             case GuestChangeKind.TruncateLogs:
-                var logs = fs.Resolve(change.Path!);
+                var logs = fs.ForChange(change.Path!, followLast: true);
                 if (Directory.Exists(logs))
                 {
                     foreach (var file in HygienePlanner.EnumerateLogFiles(logs).ToList())
@@ -70,7 +70,7 @@ internal static class GuestApplier
 
     private static void WriteFile(GuestRootFs fs, string path, string content, UnixFileMode mode)
     {
-        var host = fs.ForWrite(path);
+        var host = fs.ForChange(path, followLast: false);
         Directory.CreateDirectory(Path.GetDirectoryName(host)!);
         if (GuestRootFs.IsLink(host))
         {
@@ -98,7 +98,7 @@ internal static class GuestApplier
 
     private static void Symlink(GuestRootFs fs, string path, string target)
     {
-        var host = fs.ForWrite(path);
+        var host = fs.ForChange(path, followLast: false);
         Directory.CreateDirectory(Path.GetDirectoryName(host)!);
         if (Directory.Exists(host) && !GuestRootFs.IsLink(host))
         {

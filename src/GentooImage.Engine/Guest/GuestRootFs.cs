@@ -36,6 +36,32 @@ internal sealed class GuestRootFs
     /// <summary>The host path for writing <paramref name="pathInRoot"/>: parents resolved, the last component not followed.</summary>
     public string ForWrite(string pathInRoot) => Resolve(pathInRoot, followLast: false);
 
+    /// <summary>
+    /// The host path of a change to <paramref name="pathInRoot"/> (a write, link, removal or
+    /// truncation): resolved inside the root, and refused when it lands at or below a file system
+    /// mounted below the root. While the root is mounted its /proc, /sys, /dev and /run are the
+    /// host's (and a cache bind is a host directory), so a link such as /var/run -> /run (Gentoo
+    /// has it), /var/log -> /run/log or /etc/x -> /dev/shm/x must not carry a change out of the root.
+    /// </summary>
+    public string ForChange(string pathInRoot, bool followLast)
+    {
+        var host = Resolve(pathInRoot, followLast);
+        var mount = MountTable.Below(MountTable.Read(), Root)
+            .Where(m => m.MountPoint != Root && PathInRoot.IsAtOrBelow(host, m.MountPoint))
+            .OrderByDescending(m => m.MountPoint.Length)
+            .FirstOrDefault();
+        if (mount is not null)
+        {
+            var inRoot = mount.MountPoint[Root.TrimEnd('/').Length..];
+            throw new GentooImageException(
+                ErrorKind.GuestConfigFailed,
+                $"'{pathInRoot}' in the root resolves to '{host}', inside {inRoot}, where a file system is mounted ({mount.FileSystemType} from {mount.Source}): changing it would change files outside the root. Run Dismount-BuildFilesystems first, or fix the root's symlinks.",
+                host);
+        }
+
+        return host;
+    }
+
     public bool FileExists(string pathInRoot) => File.Exists(Resolve(pathInRoot));
 
     public bool DirectoryExists(string pathInRoot) => Directory.Exists(Resolve(pathInRoot));

@@ -12,13 +12,14 @@ namespace GentooImage.Engine.Guest;
 internal static class SystemdUnitFiles
 {
     /// <summary>
-    /// The system unit directories systemctl --root reads (the transient, control and generator
-    /// directories are empty in a root at build time). /usr/lib comes before /lib, as in a merged-/usr
+    /// The system unit directories systemctl --root reads, without the runtime ones: /run/systemd/system
+    /// (like the transient, control and generator directories) is empty in a root at build time, and
+    /// while the root is mounted its /run is the host's, whose units are not the guest's. /usr/lib comes before /lib, as in a merged-/usr
     /// Gentoo systemd; on a merged root both are one directory.
     /// </summary>
     public static readonly IReadOnlyList<string> SearchPath = new[]
     {
-        "/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system",
+        "/etc/systemd/system", "/usr/local/lib/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system",
     };
 
     private const int MaxAliasHops = 8;

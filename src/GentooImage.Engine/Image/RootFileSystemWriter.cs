@@ -96,7 +96,7 @@ internal sealed class RootFileSystemWriter
         var replaced = new HashSet<string>(StringComparer.Ordinal) { "/etc/fstab", "/boot/grub/grub.cfg" };
         RootTree.Stage(root, _staging, replaced, _ws.Context);
 
-        var original = File.Exists(root + "/etc/fstab") ? File.ReadAllText(root + "/etc/fstab") : null;
+        var original = PathInRoot.ReadText(root, "/etc/fstab", ErrorKind.ImageBuildFailed);
         WriteStaged("/etc/fstab", Fstab(L, original));
         WriteStaged("/boot/grub/grub.cfg", GrubConfig.For(L));
         if (L.EspVolumeId is not null && !Directory.Exists(_staging + "/efi"))
@@ -202,7 +202,7 @@ internal sealed class RootFileSystemWriter
             cmds.Append("cd /\n");
         }
 
-        var original = File.Exists(root + "/etc/fstab") ? File.ReadAllText(root + "/etc/fstab") : null;
+        var original = PathInRoot.ReadText(root, "/etc/fstab", ErrorKind.ImageBuildFailed);
         Put("/etc", "fstab", Fstab(L, original));
         Put("/boot/grub", "grub.cfg", GrubConfig.For(L));
         if (L.EspVolumeId is not null && !Directory.Exists(root + "/efi"))

@@ -28,7 +28,9 @@ internal static class DistKernelFragmentWriter
 
         var dir = KernelSourceTree.ResolveInRoot(rootPath, "/etc/kernel/config.d");
         Directory.CreateDirectory(dir);
-        var path = Path.Combine(dir, name);
+        // The fragment itself resolved inside the root too: a link to /etc/shadow is the root's shadow, never the host's.
+        var path = KernelSourceTree.ResolveInRoot(rootPath, "/etc/kernel/config.d/" + name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var existing = File.Exists(path) ? File.ReadAllText(path) : "# Kernel config fragment written by GentooImage Set-KernelConfig.\n# Gentoo's dist-kernel build (kernel-build.eclass) merges /etc/kernel/config.d/*.config.\n";
         AtomicFile.WriteText(path, KernelConfigFragment.Merge(existing, entries));
         ctx.Verbose($"Wrote {entries.Count} values to {path}; they take effect when sys-kernel/gentoo-kernel is built.");

@@ -39,7 +39,7 @@ public static class KernelConfigurator
                     : $"kconfig runs on the host against {tree} (the root has no mounted toolchain).");
                 var target = new KernelConfigTarget(
                     tree,
-                    Path.Combine(tree, ".config"),
+                    KernelSourceTree.ResolveInRoot(rootPath, "/" + Path.GetRelativePath(rootPath, tree) + "/.config"),
                     null,
                     useChroot ? rootPath : null,
                     useChroot ? "/" + Path.GetRelativePath(rootPath, tree) : null);
@@ -76,8 +76,9 @@ public static class KernelConfigurator
 
     /// <summary>
     /// Applies the request to a .config file on the host. With request.KernelSource (a
-    /// tree on the host) kconfig resolves and verifies it (out of tree: <c>make O=&lt;the file's directory&gt;</c>
-    /// unless the file is the tree's own .config); without, the rows are NotVerified.
+    /// tree on the host) kconfig resolves and verifies it (the tree's own .config in the tree; a file
+    /// in the tree's object directory with <c>make O=</c> that directory; any other file in a private
+    /// object directory, see <see cref="ApplyOutOfTree"/>); without, the rows are NotVerified.
     /// </summary>
     public static KernelConfigReport ApplyToFile(string configPath, KernelConfigRequest request, OperationContext ctx, IProcessRunner? runner = null)
     {
@@ -90,11 +91,10 @@ public static class KernelConfigurator
             var tree = Path.GetFullPath(ks);
             KernelSourceTree.Require(tree, ks);
             var dir = Path.GetDirectoryName(configPath)!;
-            Directory.CreateDirectory(dir);
             var inTree = string.Equals(Path.TrimEndingDirectorySeparator(dir), Path.TrimEndingDirectorySeparator(tree), StringComparison.Ordinal);
-            report = VerifiedConfigMerge.Apply(
-                new KernelConfigTarget(tree, configPath, inTree ? null : dir, null, null),
-                entries, ctx, runner);
+            report = inTree || IsObjectDirectoryOf(dir, tree)
+                ? VerifiedConfigMerge.Apply(new KernelConfigTarget(tree, configPath, inTree ? null : dir, null, null), entries, ctx, runner)
+                : ApplyOutOfTree(tree, configPath, entries, ctx, runner);
         }
         else
         {
@@ -108,6 +108,53 @@ public static class KernelConfigurator
 
         return report;
     }
+
+    /// <summary>
+    /// Whether <paramref name="dir"/> is already a kbuild object directory of <paramref name="tree"/>
+    /// (<c>make O=dir</c> made its <c>source</c> link to the tree): kconfig may work there.
+    /// </summary>
+    internal static bool IsObjectDirectoryOf(string dir, string tree)
+    {
+        var source = Path.Combine(dir, "source");
+        return FileIdentity.TypeOf(source, follow: false) == LibC.S_IFLNK
+            && FileIdentity.Of(source) is { } s && s == FileIdentity.Of(tree);
+    }
+
+    /// <summary>
+    /// A .config outside the tree, in a directory that is not already the tree's object directory: kbuild's object directory (<c>make O=</c>) gets a Makefile, a
+    /// <c>source</c> link, <c>include/</c>, <c>scripts/</c> and <c>arch/</c>, so it is a private
+    /// temporary directory, never the file's own (where it would overwrite a Makefile of the user's).
+    /// The result and the previous file (<c>.old</c>) are then written beside the file, each by
+    /// rename; the temporary directory goes in every case (a killed run's is removed by the next).
+    /// </summary>
+    private static KernelConfigReport ApplyOutOfTree(string tree, string configPath, IReadOnlyList<KernelConfigEntry> entries, OperationContext ctx, IProcessRunner runner)
+    {
+        Leftovers.Sweep(Path.GetTempPath(), s_objDir, ctx.Verbose);
+        Directory.CreateDirectory(Path.GetDirectoryName(configPath)!);
+        var obj = Leftovers.CreateTempDirectory(ObjDirPrefix);
+        try
+        {
+            var work = Path.Combine(obj, ".config");
+            if (File.Exists(configPath))
+            {
+                File.Copy(configPath, work);
+            }
+
+            var report = VerifiedConfigMerge.Apply(new KernelConfigTarget(tree, work, obj, null, null), entries, ctx, runner);
+            AtomicFile.WriteText(configPath + ".old", File.ReadAllText(work + ".old"));
+            AtomicFile.WriteText(configPath, File.ReadAllText(work));
+            return report with { ConfigPath = configPath };
+        }
+        finally
+        {
+            Leftovers.Remove(obj);
+        }
+    }
+
+    /// <summary>The private kbuild object directories of <see cref="ApplyOutOfTree"/>, in the temp directory.</summary>
+    internal const string ObjDirPrefix = "gi-kconfig-";
+
+    private static readonly System.Text.RegularExpressions.Regex s_objDir = Leftovers.PatternFor(ObjDirPrefix);
 
     private static GentooImageException? StrictFailure(KernelConfigReport report, KernelConfigRequest request)
     {

@@ -27,19 +27,19 @@ internal static class KernelSourceTree
             return host;
         }
 
-        var linux = Path.Join(rootPath, "usr/src/linux");
-        if (Directory.Exists(linux) || File.Exists(linux))
+        // Every candidate is resolved inside the root, as the chroot sees it: a root whose
+        // /usr/src/linux-6.6 is a link to the host's /usr/src/linux-6.6 names its own (missing) tree.
+        host = ResolveInRoot(rootPath, "/usr/src/linux");
+        if (IsTree(host))
         {
-            host = ResolveInRoot(rootPath, "/usr/src/linux");
-            if (IsTree(host))
-            {
-                return host;
-            }
+            return host;
         }
 
-        var src = Path.Join(rootPath, "usr/src");
+        var src = ResolveInRoot(rootPath, "/usr/src");
         var newest = Directory.Exists(src)
-            ? Directory.EnumerateDirectories(src, "linux-*").Where(IsTree)
+            ? Directory.EnumerateFileSystemEntries(src, "linux-*")
+                .Select(e => ResolveInRoot(rootPath, "/usr/src/" + Path.GetFileName(e)))
+                .Where(IsTree)
                 .OrderByDescending(d => VersionKey(Path.GetFileName(d)), StringComparer.Ordinal)
                 .FirstOrDefault()
             : null;

@@ -85,6 +85,17 @@ internal static class PathInRoot
         return Join(root, resolved);
     }
 
+    /// <summary>
+    /// The text of the regular file at <paramref name="pathInRoot"/>, every symlink resolved inside
+    /// <paramref name="root"/> (so /etc/fstab -> /etc/fstab.host is the root's, never the host's), or
+    /// null when there is none.
+    /// </summary>
+    internal static string? ReadText(string root, string pathInRoot, ErrorKind loopKind)
+    {
+        var host = Resolve(root, pathInRoot, followLast: true, loopKind);
+        return FileIdentity.TypeOf(host, follow: false) == LibC.S_IFREG ? File.ReadAllText(host) : null;
+    }
+
     /// <summary>True when <paramref name="path"/> is <paramref name="dir"/> or below it (both canonical).</summary>
     internal static bool IsAtOrBelow(string path, string dir) =>
         path == dir || path.StartsWith(dir == "/" ? "/" : dir + "/", StringComparison.Ordinal);

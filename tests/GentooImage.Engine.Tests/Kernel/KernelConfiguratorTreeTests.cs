@@ -186,4 +186,62 @@ public sealed class KernelConfiguratorTreeTests : IDisposable
         Assert.All(root.KernelConfig.Rows, r => Assert.Equal(KernelConfigStatus.NotVerified, r.Status));
         Assert.Empty(_warnings);
     }
+    [Fact]
+    public void AConfigOutsideTheTreeIsResolvedInAPrivateObjectDirectoryNotBesideTheFile()
+    {
+        // ~/cfg holds a Makefile of the user's: kbuild's O= directory would overwrite it (and add
+        // source, include/, scripts/, .gitignore), so kconfig works in a private directory.
+        var cfg = Path.Combine(_dir, "cfg");
+        Directory.CreateDirectory(cfg);
+        File.WriteAllText(Path.Combine(cfg, "Makefile"), "mine\n");
+        var config = Path.Combine(cfg, "cloud.config");
+        File.WriteAllText(config, KernelSourceCache.DefconfigText);
+        var before = Directory.GetDirectories(Path.GetTempPath(), KernelConfigurator.ObjDirPrefix + "*");
+
+        var report = KernelConfigurator.ApplyToFile(config, new KernelConfigRequest { Presets = new[] { "KvmDisk" }, KernelSource = KernelSourceCache.Tree }, Ctx);
+
+        Assert.Equal(config, report.ConfigPath);
+        Assert.Equal(2, report.Holding);
+        Assert.Contains("CONFIG_SATA_AHCI=y", File.ReadAllLines(config));
+        Assert.Equal(KernelSourceCache.DefconfigText, File.ReadAllText(config + ".old"));
+        Assert.Equal("mine\n", File.ReadAllText(Path.Combine(cfg, "Makefile")));
+        Assert.Equal(new[] { "Makefile", "cloud.config", "cloud.config.old" }, Directory.GetFileSystemEntries(cfg).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(before.Order(), Directory.GetDirectories(Path.GetTempPath(), KernelConfigurator.ObjDirPrefix + "*").Order());
+
+        // A missing file is made with defconfig there too, and nothing else appears beside it.
+        var fresh = Path.Combine(cfg, "new.config");
+        KernelConfigurator.ApplyToFile(fresh, new KernelConfigRequest { Presets = new[] { "KvmDisk" }, KernelSource = KernelSourceCache.Tree }, Ctx);
+        Assert.Contains("CONFIG_SATA_AHCI=y", File.ReadAllLines(fresh));
+        Assert.Equal(new[] { "Makefile", "cloud.config", "cloud.config.old", "new.config", "new.config.old" }, Directory.GetFileSystemEntries(cfg).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+    [Fact]
+    public void KernelTreesAndFragmentsAreResolvedInsideTheRootNeverOnTheHost()
+    {
+        // The "host" tree and a "host" secret: a root's links to them name the root's own paths.
+        var hostTree = Path.Combine(_dir, "host-linux");
+        var cp = System.Diagnostics.Process.Start("cp", new[] { "-al", KernelSourceCache.Tree, hostTree })!;
+        cp.WaitForExit();
+        Assert.Equal(0, cp.ExitCode);
+        var secret = Path.Combine(_dir, "shadow");
+        File.WriteAllText(secret, "root:$6$hostsecret:19000::::::\n");
+
+        var rootDir = Path.Combine(_dir, "root");
+        FixtureRoot.Create(rootDir);
+        Directory.CreateDirectory(Path.Combine(rootDir, "usr/src"));
+        File.CreateSymbolicLink(Path.Combine(rootDir, "usr/src/linux-6.6"), hostTree);
+        var root = BuildRootStore.Load(rootDir);
+        var ex = Assert.Throws<GentooImageException>(() => KernelConfigurator.Apply(root, new KernelConfigRequest { Presets = new[] { "KvmDisk" } }, Ctx));
+        Assert.Equal(ErrorKind.KernelSourceNotFound, ex.Kind);
+        Assert.False(File.Exists(Path.Combine(hostTree, ".config")));
+
+        // A fragment that links to the host's shadow: the root's (missing) one is written, the host's is neither read nor changed.
+        Directory.CreateDirectory(Path.Combine(rootDir, "etc/kernel/config.d"));
+        File.CreateSymbolicLink(Path.Combine(rootDir, "etc/kernel/config.d/50-cloud.config"), secret);
+        root = BuildRootStore.Load(rootDir);
+        KernelConfigurator.Apply(root, new KernelConfigRequest { Presets = new[] { "KvmDisk" }, DistKernel = true, FragmentName = "50-cloud" }, Ctx);
+        Assert.Equal("root:$6$hostsecret:19000::::::\n", File.ReadAllText(secret));
+        Assert.StartsWith(rootDir + "/", root.KernelConfig!.ConfigPath, StringComparison.Ordinal);
+        Assert.DoesNotContain("hostsecret", File.ReadAllText(root.KernelConfig.ConfigPath), StringComparison.Ordinal);
+        Assert.Contains("CONFIG_SATA_AHCI=y", File.ReadAllLines(root.KernelConfig.ConfigPath));
+    }
 }

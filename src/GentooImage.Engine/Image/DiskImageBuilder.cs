@@ -67,7 +67,6 @@ public static class DiskImageBuilder
         var layout = ws.Layout;
         var req = layout.Request;
         var rootFs = new RootFileSystemWriter(ws);
-        var done = false;
         try
         {
             ImageWorkspace.RemoveLeftovers(req.ImagePath, req.RootPath, ws.Context);
@@ -85,8 +84,8 @@ public static class DiskImageBuilder
             var final = ConvertIfAsked(ws);
             var sidecars = ImageSidecars.Write(ws, final);
             AtomicFile.Commit(final, req.ImagePath, overwrite: req.Force);
+            ImageSidecars.Commit(sidecars.Staged);
             ws.Finished();
-            done = true;
             ws.Context.Report(new ProgressReport(ImageWorkspace.Activity, "Done", 100, 0, true));
             return new DiskImage
             {
@@ -118,7 +117,7 @@ public static class DiskImageBuilder
         finally
         {
             rootFs.Cleanup();
-            ws.Cleanup(done);
+            ws.Cleanup();
         }
     }
 

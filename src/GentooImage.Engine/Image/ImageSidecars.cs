@@ -10,18 +10,18 @@ namespace GentooImage.Engine.Image;
 /// <summary>
 /// The files beside the image: &lt;image&gt;.sha256 (sha256sum format) and &lt;image&gt;.glance.json
 /// (the Glance properties OpenStack wants), plus the checksums and the upload command the DiskImage
-/// reports. Each written atomically (<see cref="AtomicFile"/>).
+/// reports. They are written to temporary names beside the image first and put in place only after
+/// the image itself (<see cref="Commit"/>): a build that fails never leaves sidecars describing an
+/// image that did not arrive, and never removes sidecars it did not write.
 /// </summary>
 internal static class ImageSidecars
 {
-    /// <summary>The sidecar files of <paramref name="imagePath"/>.</summary>
-    public static string[] Paths(string imagePath) => new[] { imagePath + ".sha256", imagePath + ".glance.json" };
-
     /// <summary>
     /// Hashes <paramref name="finished"/> (the image file about to be renamed to the requested path)
-    /// and writes the sidecars beside the requested path.
+    /// and writes the sidecars to temporary files beside the requested path (removed by the
+    /// workspace if the build fails); <see cref="Commit"/> puts them in place once the image is.
     /// </summary>
-    public static (string Sha256, string? Sha512, Dictionary<string, string> Glance, string UploadCommand) Write(ImageWorkspace ws, string finished)
+    public static (string Sha256, string? Sha512, Dictionary<string, string> Glance, string UploadCommand, IReadOnlyList<(string Temp, string Path)> Staged) Write(ImageWorkspace ws, string finished)
     {
         var req = ws.Layout.Request;
         var withSha512 = req.Checksums.Contains(ImageChecksum.Sha512);
@@ -29,15 +29,33 @@ internal static class ImageSidecars
         var (sha256, sha512) = Hash(ws, finished, withSha512);
         var glance = GlanceProperties(ws.Layout);
         ws.Context.ThrowIfCancelled("writing the image");
-        AtomicFile.WriteText(req.ImagePath + ".sha256", $"{sha256}  {Path.GetFileName(req.ImagePath)}\n");
+        var staged = new List<(string Temp, string Path)>();
+        Stage(ws, staged, req.ImagePath + ".sha256", $"{sha256}  {Path.GetFileName(req.ImagePath)}\n");
         var json = new Dictionary<string, object>();
         foreach (var (k, v) in glance)
         {
             json[k] = k == "min_disk" ? int.Parse(v, CultureInfo.InvariantCulture) : v;
         }
 
-        AtomicFile.WriteText(req.ImagePath + ".glance.json", JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        return (sha256, sha512, glance, UploadCommand(req.ImagePath, glance));
+        Stage(ws, staged, req.ImagePath + ".glance.json", JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return (sha256, sha512, glance, UploadCommand(req.ImagePath, glance), staged);
+    }
+
+    /// <summary>Puts the staged sidecars in place (renames: the image is already there).</summary>
+    public static void Commit(IReadOnlyList<(string Temp, string Path)> staged)
+    {
+        foreach (var (temp, path) in staged)
+        {
+            AtomicFile.Commit(temp, path, overwrite: true);
+        }
+    }
+
+    private static void Stage(ImageWorkspace ws, List<(string Temp, string Path)> staged, string path, string text)
+    {
+        var temp = AtomicFile.TempPathFor(path);
+        ws.AddTempFile(temp);
+        File.WriteAllText(temp, text, new System.Text.UTF8Encoding(false));
+        staged.Add((temp, path));
     }
 
     /// <summary>SHA-256 (and SHA-512 when asked for) in one read; the next block is read while the last one is hashed.</summary>

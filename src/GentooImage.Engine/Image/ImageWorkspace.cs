@@ -128,22 +128,14 @@ internal sealed class ImageWorkspace
     public void Finished() => _tempFiles.Clear();
 
     /// <summary>
-    /// Removes the temporary files and the work directory; when the build did not finish, also
-    /// sidecars that would describe an image that never arrived.
+    /// Removes the temporary files (the image and its sidecars while they are staged) and the work
+    /// directory. Files this run did not write, such as an earlier image's sidecars, are never removed.
     /// </summary>
-    public void Cleanup(bool done)
+    public void Cleanup()
     {
         foreach (var f in _tempFiles)
         {
             TryDelete(f);
-        }
-
-        if (!done && !File.Exists(Layout.Request.ImagePath))
-        {
-            foreach (var sidecar in ImageSidecars.Paths(Layout.Request.ImagePath))
-            {
-                TryDelete(sidecar);
-            }
         }
 
         try

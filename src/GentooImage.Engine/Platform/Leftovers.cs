@@ -4,8 +4,8 @@ namespace GentooImage.Engine.Platform;
 
 /// <summary>
 /// Finds and removes what a killed run left: entries of one directory whose name matches a pattern
-/// and carries an <see cref="OwnerTag"/> of a process that no longer runs. Something whose owner
-/// still runs is never touched; directories are removed without following symlinks and never
+/// and carries an <see cref="OwnerTag"/> of a process that no longer runs, owned by this user.
+/// Something whose owner still runs, or that another user made, is never touched; directories are removed without following symlinks and never
 /// across a mount point.
 /// </summary>
 public static class Leftovers
@@ -83,6 +83,15 @@ public static class Leftovers
                 continue;
             }
 
+            if (!IsOwnedByThisUser(path))
+            {
+                // A name of ours made by someone else (in /tmp anyone can): never removed, so no
+                // other user can steer this run's removals (a tree whose directories they could
+                // swap for symlinks while it is walked).
+                verbose?.Invoke($"Left '{path}' alone: it looks like a leftover of process {pid}, but it is not owned by this user.");
+                continue;
+            }
+
             try
             {
                 beforeRemove?.Invoke(path);
@@ -98,6 +107,10 @@ public static class Leftovers
 
         return removed;
     }
+
+    /// <summary>Whether <paramref name="path"/> itself (not followed) belongs to the effective user.</summary>
+    private static bool IsOwnedByThisUser(string path) =>
+        LibC.TryStat(path, follow: false, out var st) && st.Uid == LibC.GetEuid();
 
     /// <summary>Creates a new directory (mode 0700) named <c>&lt;prefix&gt;&lt;owner tag&gt;-&lt;8 hex&gt;</c> in the temp directory.</summary>
     public static string CreateTempDirectory(string prefix)

@@ -8,35 +8,46 @@ namespace GentooImage.Engine.Platform;
 
 /// <summary>
 /// One exclusive lock per build root, shared by every process on the host: flock(2) on
-/// <c>/run/lock/gentooimage/&lt;sha256 of the canonical root path&gt;.lock</c>. The lock lives
-/// outside the root, so it is the same lock before a root exists, while New-Stage3Root -Force
-/// empties it, and for a root that is a mount point of its own. The kernel drops it when the
-/// holder exits, even on SIGKILL, so a stale lock file never blocks anybody. The holder writes
-/// its pid, operation and command line into the file, for the message the next session gets.
+/// <c>/run/lock/gentooimage/&lt;sha256 of the canonical root path&gt;.lock</c>, and, for a root
+/// directory that exists, on a second file named for the directory itself (its device and inode),
+/// so the same root reached by two paths (a bind mount of it: <c>mount --bind /srv/g /mnt/g</c>) is
+/// one lock. The locks live outside the root, so the path lock is the same before a root exists,
+/// while New-Stage3Root -Force empties it, and for a root that is a mount point of its own. The
+/// kernel drops them when the holder exits, even on SIGKILL, so a stale lock file never blocks
+/// anybody. The holder writes its pid, operation and command line into them, for the message the
+/// next session gets.
 /// </summary>
 public sealed class RootLock : IDisposable
 {
     /// <summary>Where lock files live (a tmpfs: locks do not outlive a reboot, nor should they).</summary>
     public static string Directory { get; set; } = "/run/lock/gentooimage";
 
-    private SafeFileHandle? _handle;
-    private readonly string _file;
+    private readonly List<(string File, SafeFileHandle Handle)> _held;
 
-    private RootLock(string rootPath, string file, SafeFileHandle handle)
+    private RootLock(string rootPath, List<(string File, SafeFileHandle Handle)> held)
     {
         RootPath = rootPath;
-        _file = file;
-        _handle = handle;
+        _held = held;
     }
 
     /// <summary>The canonical root path this lock is for.</summary>
     public string RootPath { get; }
 
     /// <summary>The lock file for a canonical root path.</summary>
-    public static string FileFor(string canonicalRoot)
+    public static string FileFor(string canonicalRoot) => Named("path:" + canonicalRoot, canonicalRoot);
+
+    /// <summary>The lock file for the directory <paramref name="canonicalRoot"/> names (device and inode), or null when it does not exist.</summary>
+    public static string? IdentityFileFor(string canonicalRoot) =>
+        LibC.TryStat(canonicalRoot, follow: true, out var st) && st.Type == LibC.S_IFDIR
+            ? Named(FormattableString.Invariant($"dir:{st.Dev}:{st.Ino}"), null)
+            : null;
+
+    private static string Named(string key, string? legacyPathKey)
     {
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalRoot))).ToLowerInvariant();
-        return Path.Combine(Directory, hash[..32] + ".lock");
+        // The path lock keeps its name from before identity locks existed (a hash of the path alone),
+        // so a session of an older build and one of this build still exclude each other.
+        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(legacyPathKey ?? key))).ToLowerInvariant();
+        return Path.Combine(Directory, (legacyPathKey is null ? "i-" : string.Empty) + hash[..32] + ".lock");
     }
 
     /// <summary>
@@ -47,9 +58,52 @@ public sealed class RootLock : IDisposable
     {
         // Changing a build root takes root (owners, mounts, chroot); so does the host-wide lock directory.
         Privilege.RequireRoot(operation, $"it changes a build root and locks it in {Directory}");
-        System.IO.Directory.CreateDirectory(Directory);
-        var file = FileFor(canonicalRoot);
+        PrepareDirectory();
         var deadline = Stopwatch.StartNew();
+        var held = new List<(string File, SafeFileHandle Handle)>();
+        try
+        {
+            foreach (var file in new[] { FileFor(canonicalRoot), IdentityFileFor(canonicalRoot) })
+            {
+                if (file is not null)
+                {
+                    held.Add((file, Take(file, canonicalRoot, operation, wait, deadline, cancellation)));
+                }
+            }
+
+            return new RootLock(canonicalRoot, held);
+        }
+        catch
+        {
+            Release(held);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The lock directory: made mode 0755 when missing, and used only when it is a directory owned by
+    /// root that nobody else may write to (a local user who made /run/lock/gentooimage first could
+    /// otherwise block roots or remove held locks).
+    /// </summary>
+    private static void PrepareDirectory()
+    {
+        if (!LibC.TryStat(Directory, follow: false, out _) && !OperatingSystem.IsWindows())
+        {
+            System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        }
+
+        if (!LibC.TryStat(Directory, follow: false, out var st) || st.Type != LibC.S_IFDIR || st.Uid != 0 || (st.Mode & 0x12) != 0 /* g+w, o+w */)
+        {
+            throw new GentooImageException(
+                ErrorKind.BuildRootLocked,
+                $"The lock directory '{Directory}' is not a directory owned by root that only root may write to. Remove it (another user may have made it) and run this again; nothing was changed.",
+                Directory);
+        }
+    }
+
+    private static SafeFileHandle Take(string file, string canonicalRoot, string operation, TimeSpan wait, Stopwatch deadline, CancellationToken cancellation)
+    {
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -69,9 +123,8 @@ public sealed class RootLock : IDisposable
                 // flock: then this lock is on a dead inode; open again.
                 if (FileIdentity.Of(file) is { } now && SameFile(handle, now))
                 {
-                    var held = new RootLock(canonicalRoot, file, handle);
-                    held.WriteHolder(operation);
-                    return held;
+                    WriteHolder(handle, operation);
+                    return handle;
                 }
 
                 handle.Dispose();
@@ -116,29 +169,32 @@ public sealed class RootLock : IDisposable
         return text.Length == 0 ? "a process that is just starting" : text.Replace('\n', ' ');
     }
 
-    public void Dispose()
+    public void Dispose() => Release(_held);
+
+    private static void Release(List<(string File, SafeFileHandle Handle)> held)
     {
-        if (_handle is null)
+        // The identity lock first, the path lock last (the reverse of taking them).
+        for (var i = held.Count - 1; i >= 0; i--)
         {
-            return;
+            var (file, handle) = held[i];
+            // Unlink while still holding it, so no waiter ever locks a file nobody else can find.
+            try
+            {
+                File.Delete(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Left for the next holder to reuse.
+            }
+
+            LibC.Flock((int)handle.DangerousGetHandle(), LibC.LOCK_UN);
+            handle.Dispose();
         }
 
-        // Unlink while still holding it, so no waiter ever locks a file nobody else can find.
-        try
-        {
-            File.Delete(_file);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Left for the next holder to reuse.
-        }
-
-        LibC.Flock((int)_handle.DangerousGetHandle(), LibC.LOCK_UN);
-        _handle.Dispose();
-        _handle = null;
+        held.Clear();
     }
 
-    private void WriteHolder(string operation)
+    private static void WriteHolder(SafeFileHandle handle, string operation)
     {
         var pid = Environment.ProcessId;
         string cmdline;
@@ -162,7 +218,7 @@ public sealed class RootLock : IDisposable
         Array.Fill(bytes, (byte)' ');
         var used = Encoding.UTF8.GetBytes(text.Length > 900 ? text[..900] : text, bytes);
         bytes[used] = (byte)'\n';
-        LibC.PWrite((int)_handle!.DangerousGetHandle(), bytes, bytes.Length, 0);
+        LibC.PWrite((int)handle.DangerousGetHandle(), bytes, bytes.Length, 0);
     }
 
     private static bool SameFile(SafeFileHandle handle, (ulong Device, ulong Inode) path) =>

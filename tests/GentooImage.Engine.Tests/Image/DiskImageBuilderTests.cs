@@ -318,6 +318,39 @@ public class DiskImageBuilderTests : IClassFixture<ImageTestRoot>
     }
 
     [Fact]
+    public void AFailedBuildNeverRemovesOrReplacesSidecarsItDidNotPutInPlace()
+    {
+        // Sidecars of the user's (an earlier image's, kept without it), and an image that another
+        // writer puts at the same path while this build hashes its own: the build fails at its
+        // commit, and both the other image and the sidecars stay exactly as they were.
+        var path = Path.Combine(_fx.Out, "race.img");
+        File.WriteAllText(path + ".sha256", "mine\n");
+        File.WriteAllText(path + ".glance.json", "{}\n");
+        var ctx = new OperationContext(CancellationToken.None, new SyncProgress(r =>
+        {
+            if (r.Status.StartsWith("Computing the checksum", StringComparison.Ordinal))
+            {
+                File.WriteAllText(path, "the other writer's image");
+            }
+        }));
+        try
+        {
+            Assert.ThrowsAny<Exception>(() => DiskImageBuilder.Build(Request("race.img"), ctx));
+            Assert.Equal("the other writer's image", File.ReadAllText(path));
+            Assert.Equal("mine\n", File.ReadAllText(path + ".sha256"));
+            Assert.Equal("{}\n", File.ReadAllText(path + ".glance.json"));
+            Assert.Empty(Directory.GetFileSystemEntries(_fx.Out, ".*"));
+        }
+        finally
+        {
+            foreach (var f in Directory.GetFiles(_fx.Out))
+            {
+                File.Delete(f);
+            }
+        }
+    }
+
+    [Fact]
     public void CancellationLeavesNothingBehind()
     {
         using var cts = new CancellationTokenSource();

@@ -58,6 +58,47 @@ public sealed class LeftoversTests : IDisposable
     }
 
     [Fact]
+    public void ALeftoverNameMadeByAnotherUserIsLeftAlone()
+    {
+        // In /tmp anyone can make a name of ours; its tree could be swapped for symlinks while it is
+        // walked. The tests run as root (Leftovers runs as root in the product): a tree owned by
+        // nobody (65534) is never removed, nor is anything below it touched.
+        Assert.Equal(0u, LibC.GetEuid());
+        var dead = DeadOwner();
+        var foreign = Path.Combine(_dir, $"gi-thing-{dead}-89abcdef");
+        Directory.CreateDirectory(Path.Combine(foreign, "a"));
+        File.WriteAllText(Path.Combine(foreign, "a/f"), "x");
+        Chown(foreign, 65534);
+        var foreignFile = Path.Combine(_dir, $"gi-thing-{dead}-0123abcd.img");
+        File.WriteAllText(foreignFile, "x");
+        Chown(foreignFile, 65534);
+
+        var messages = new List<string>();
+        Assert.Empty(Leftovers.Sweep(_dir, s_pattern, messages.Add));
+        Assert.True(File.Exists(Path.Combine(foreign, "a/f")));
+        Assert.True(File.Exists(foreignFile));
+        Assert.All(messages, m => Assert.Contains("not owned by this user", m));
+        Assert.Equal(2, messages.Count);
+    }
+
+    private static void Chown(string path, int uid) => Run("chown", "-h", $"{uid}:{uid}", path);
+
+    private static string Run(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+        return output;
+    }
+
+    [Fact]
     public void AReusedPidDoesNotProtectALeftover()
     {
         // Our own pid with another start time: the process that made it is gone, pid reused.

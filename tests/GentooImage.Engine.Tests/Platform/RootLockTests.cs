@@ -78,4 +78,48 @@ public sealed class RootLockTests : IDisposable
         using var second = RootLock.Acquire("/tmp/gi-wait-root", "Second", TimeSpan.FromSeconds(10), default);
         await release;
     }
+
+    [Fact]
+    public void OneRootReachedByTwoPathsIsOneLock()
+    {
+        // mount --bind /srv/g /mnt/g: two canonical paths, one directory.
+        var real = Directory.CreateTempSubdirectory("gi-lock-real-").FullName;
+        var alias = Directory.CreateTempSubdirectory("gi-lock-alias-").FullName;
+        GentooImage.TestSupport.FixtureRoot.Run("mount", "--bind", real, alias);
+        try
+        {
+            using (RootLock.Acquire(real, "Invoke-GentooChroot", TimeSpan.Zero, default))
+            {
+                var ex = Assert.Throws<GentooImageException>(() => RootLock.Acquire(alias, "New-Stage3Root", TimeSpan.Zero, default));
+                Assert.Equal(ErrorKind.BuildRootLocked, ex.Kind);
+                Assert.Contains("Invoke-GentooChroot", ex.Message);
+            }
+
+            // The path lock alone was released too: nothing is held any more.
+            using var again = RootLock.Acquire(alias, "New-Stage3Root", TimeSpan.Zero, default);
+        }
+        finally
+        {
+            GentooImage.TestSupport.FixtureRoot.Run("umount", alias);
+            Directory.Delete(alias);
+            Directory.Delete(real);
+        }
+    }
+
+    [Fact]
+    public void ALockDirectoryAnotherUserCouldWriteToIsRefused()
+    {
+        Directory.CreateDirectory(_dir);
+        GentooImage.TestSupport.FixtureRoot.Run("chmod", "1777", _dir);
+        var ex = Assert.Throws<GentooImageException>(() => RootLock.Acquire("/tmp/gi-some-root", "Mount-BuildFilesystems", TimeSpan.Zero, default));
+        Assert.Equal(ErrorKind.BuildRootLocked, ex.Kind);
+        Assert.Contains("owned by root", ex.Message);
+        Assert.Empty(Directory.GetFiles(_dir));
+
+        GentooImage.TestSupport.FixtureRoot.Run("chmod", "755", _dir);
+        GentooImage.TestSupport.FixtureRoot.Run("chown", "65534", _dir);
+        Assert.Throws<GentooImageException>(() => RootLock.Acquire("/tmp/gi-some-root", "Mount-BuildFilesystems", TimeSpan.Zero, default));
+        GentooImage.TestSupport.FixtureRoot.Run("chown", "0", _dir);
+        using var fine = RootLock.Acquire("/tmp/gi-some-root", "Mount-BuildFilesystems", TimeSpan.Zero, default);
+    }
 }

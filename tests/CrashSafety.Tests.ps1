@@ -38,7 +38,10 @@ BeforeAll {
         Set-Content $file ("Import-Module '$ModuleManifest'`n" + $Script)
         $exe = $PwshExe
         $argv = @($PwshPrefix) + @('-NoProfile', '-NonInteractive', '-File', $file)
-        if ($IgnoreSigint) { $argv = @('--ignore-signal=INT', $exe) + $argv; $exe = '/usr/bin/env' }
+        # SIGHUP at its default whatever this run inherited (a suite started under nohup ignores it,
+        # and an ignored signal stays ignored across exec: the HUP case would test nohup instead).
+        $argv = @('--default-signal=HUP') + @(if ($IgnoreSigint) { '--ignore-signal=INT' }) + @($exe) + $argv
+        $exe = '/usr/bin/env'
         $p = Start-Process -FilePath $exe -ArgumentList $argv -RedirectStandardInput /dev/null `
             -RedirectStandardOutput "$file.out" -RedirectStandardError "$file.err" -PassThru
         $Children.Add($p)

@@ -66,6 +66,16 @@ internal sealed class GuestPlanner
             plan(draft);
         }
 
+        // Every target checked before anything is changed (and under -WhatIf): a change that would
+        // land in a file system mounted below the root is refused here, not halfway through applying.
+        foreach (var change in draft.Changes)
+        {
+            if (change.Path is { } path && change.Kind != GuestChangeKind.KernelArgument)
+            {
+                _fs.ForChange(path, followLast: change.Kind is GuestChangeKind.EmptyDirectory or GuestChangeKind.TruncateLogs);
+            }
+        }
+
         return new GuestPlan(_root.Path, init, detected, draft.Changes.ToList(), draft.Notes.ToList());
     }
 }

@@ -54,7 +54,11 @@ internal static class ImageSidecars
     {
         var temp = AtomicFile.TempPathFor(path);
         ws.AddTempFile(temp);
-        File.WriteAllText(temp, text, new System.Text.UTF8Encoding(false));
+        using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            fs.Write(new System.Text.UTF8Encoding(false).GetBytes(text)); // a new file: never written through a planted link
+        }
+
         staged.Add((temp, path));
     }
 

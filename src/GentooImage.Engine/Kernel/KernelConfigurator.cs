@@ -91,7 +91,8 @@ public static class KernelConfigurator
             var tree = Path.GetFullPath(ks);
             KernelSourceTree.Require(tree, ks);
             var dir = Path.GetDirectoryName(configPath)!;
-            var inTree = string.Equals(Path.TrimEndingDirectorySeparator(dir), Path.TrimEndingDirectorySeparator(tree), StringComparison.Ordinal);
+            // By identity: -ConfigPath arrives canonical, -KernelSource as typed (often /usr/src/linux, a link).
+            var inTree = FileIdentity.Of(dir) is { } d && d == FileIdentity.Of(tree);
             report = inTree || IsObjectDirectoryOf(dir, tree)
                 ? VerifiedConfigMerge.Apply(new KernelConfigTarget(tree, configPath, inTree ? null : dir, null, null), entries, ctx, runner)
                 : ApplyOutOfTree(tree, configPath, entries, ctx, runner);
@@ -121,17 +122,26 @@ public static class KernelConfigurator
     }
 
     /// <summary>
-    /// A .config outside the tree, in a directory that is not already the tree's object directory: kbuild's object directory (<c>make O=</c>) gets a Makefile, a
-    /// <c>source</c> link, <c>include/</c>, <c>scripts/</c> and <c>arch/</c>, so it is a private
-    /// temporary directory, never the file's own (where it would overwrite a Makefile of the user's).
-    /// The result and the previous file (<c>.old</c>) are then written beside the file, each by
-    /// rename; the temporary directory goes in every case (a killed run's is removed by the next).
+    /// A .config outside the tree, in a directory that is not already the tree's object directory:
+    /// kbuild's object directory (<c>make O=</c>) gets a Makefile, a <c>source</c> link,
+    /// <c>include/</c>, <c>scripts/</c> and <c>arch/</c>, so it is a private hidden directory beside
+    /// the file (mode 0700, named for its owner; beside it rather than in /tmp, which is often noexec,
+    /// while kbuild runs the tools it compiles there), never the file's own directory, where it would
+    /// overwrite a Makefile of the user's. The result and the previous file (<c>.old</c>) are then
+    /// written beside the file, each by rename; the private directory goes in every case (a killed
+    /// run's is removed by the next).
     /// </summary>
     private static KernelConfigReport ApplyOutOfTree(string tree, string configPath, IReadOnlyList<KernelConfigEntry> entries, OperationContext ctx, IProcessRunner runner)
     {
-        Leftovers.Sweep(Path.GetTempPath(), s_objDir, ctx.Verbose);
-        Directory.CreateDirectory(Path.GetDirectoryName(configPath)!);
-        var obj = Leftovers.CreateTempDirectory(ObjDirPrefix);
+        var dir = Path.GetDirectoryName(configPath)!;
+        Directory.CreateDirectory(dir);
+        Leftovers.Sweep(dir, s_objDir, ctx.Verbose);
+        var obj = Path.Combine(dir, OwnerTag.UniqueName(ObjDirPrefix));
+        if (!OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(obj, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
         try
         {
             var work = Path.Combine(obj, ".config");
@@ -151,8 +161,8 @@ public static class KernelConfigurator
         }
     }
 
-    /// <summary>The private kbuild object directories of <see cref="ApplyOutOfTree"/>, in the temp directory.</summary>
-    internal const string ObjDirPrefix = "gi-kconfig-";
+    /// <summary>The private kbuild object directories of <see cref="ApplyOutOfTree"/>, beside the .config.</summary>
+    internal const string ObjDirPrefix = ".gi-kconfig-";
 
     private static readonly System.Text.RegularExpressions.Regex s_objDir = Leftovers.PatternFor(ObjDirPrefix);
 

@@ -60,29 +60,41 @@ internal static class FileIdentity
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            throw errno == LibC.ELOOP
-                ? new GentooImageException(ErrorKind.UnsafeOutputPath, $"The log '{path}' is a symlink now (it was not when it was checked); nothing was written to it. Give the path of a regular file.", path)
-                : new IOException($"Cannot open '{path}' for writing: {LibC.StrError(errno)}.");
+            throw errno switch
+            {
+                LibC.ELOOP => new GentooImageException(ErrorKind.UnsafeOutputPath, $"The log '{path}' is a symlink now (it was not when it was checked); nothing was written to it. Give the path of a regular file.", path),
+                LibC.EACCES or LibC.EPERM or LibC.EROFS => new UnauthorizedAccessException($"Cannot open '{path}' for writing: {LibC.StrError(errno)}."),
+                _ => new IOException($"Cannot open '{path}' for writing: {LibC.StrError(errno)}."),
+            };
         }
 
         var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
-        if (!LibC.TryFStat(fd, out var st) || !st.IsRegular)
+        FileStream? stream = null;
+        try
         {
+            if (!LibC.TryFStat(fd, out var st) || !st.IsRegular)
+            {
+                throw new GentooImageException(ErrorKind.UnsafeOutputPath, $"The log '{path}' is no longer a regular file; nothing was written to it.", path);
+            }
+
+            stream = new FileStream(handle, FileAccess.Write);
+            if (append)
+            {
+                stream.Seek(0, SeekOrigin.End);
+            }
+            else
+            {
+                stream.SetLength(0);
+            }
+
+            return stream;
+        }
+        catch
+        {
+            stream?.Dispose();
             handle.Dispose();
-            throw new GentooImageException(ErrorKind.UnsafeOutputPath, $"The log '{path}' is no longer a regular file; nothing was written to it.", path);
+            throw;
         }
-
-        var stream = new FileStream(handle, FileAccess.Write);
-        if (append)
-        {
-            stream.Seek(0, SeekOrigin.End);
-        }
-        else
-        {
-            stream.SetLength(0);
-        }
-
-        return stream;
     }
 
     /// <summary>The S_IFMT bits of <paramref name="path"/> (with <paramref name="follow"/> false, the last component not followed), or 0 when it does not exist.</summary>

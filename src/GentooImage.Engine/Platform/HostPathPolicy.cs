@@ -193,17 +193,18 @@ public static class HostPathPolicy
 
         if (use == HostPathUse.KernelConfig)
         {
-            // A kernel config lives in a kernel tree (/usr/src/linux*), a scratch place or the
-            // user's own directories; in the directories the running system lives in, only below
-            // /usr/src and /var/tmp (checked on the canonical path, so /sbin on a merged-/usr host
+            // A kernel config lives in a kernel tree (/usr/src/linux*, /usr/local/src), a scratch
+            // place or the user's own directories; in the directories the running system lives in,
+            // only below /usr/src, /usr/local/src and /var/tmp (checked on the canonical path, so /sbin on a merged-/usr host
             // is /usr/sbin and refused too). The content check does the rest.
             var systemDir = SystemDirectories.FirstOrDefault(d => IsAtOrBelow(canonical, d));
-            if (systemDir is null || IsBelow(canonical, "/usr/src") || IsBelow(canonical, "/var/tmp") || DataDiskMounts.Holding(canonical, mounts) is not null)
+            if (systemDir is null || IsBelow(canonical, "/usr/src") || IsBelow(canonical, "/usr/local/src") || IsBelow(canonical, "/var/tmp")
+                || DataDiskMounts.Holding(canonical, mounts) is not null)
             {
                 return null;
             }
 
-            return $"it is in {systemDir}, a system directory (kernel configs are edited in /usr/src/linux-*, /var/tmp or a directory of your own)";
+            return $"it is in {systemDir}, a system directory (kernel configs are edited in /usr/src/linux-*, /usr/local/src, /var/tmp or a directory of your own)";
         }
 
         // For files, the directory they are written to is checked: /tmp or /home themselves are

@@ -34,6 +34,8 @@ internal static partial class LibC
     internal const int LOCK_NB = 4;
     internal const int LOCK_UN = 8;
 
+    internal const int EACCES = 13;
+    internal const int EROFS = 30;
     internal const int EWOULDBLOCK = 11;
     internal const int ELOOP = 40;
 

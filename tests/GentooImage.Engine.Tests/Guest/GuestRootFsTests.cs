@@ -1,4 +1,5 @@
 using GentooImage.Engine.Guest;
+using GentooImage.Engine.Model;
 using GentooImage.Engine.Platform;
 using GentooImage.TestSupport;
 
@@ -49,4 +50,43 @@ public sealed class GuestRootFsTests : IDisposable
             FixtureRoot.Run("umount", Path.Combine(root, "run"));
         }
     }
+
+    [Fact]
+    public void InitializeCloudGuestRefusesSuchAChangeWhilePlanningBeforeChangingAnything()
+    {
+        // A mounted root whose /var/log links into its /run (the host's while mounted): the log
+        // hygiene would truncate the host's logs there. Initialize-CloudGuest also has a hostname to
+        // write and services to enable, none of which may happen either.
+        var path = FixtureGuestRoots.CreateOpenRc(Path.Combine(_dir, "guest"));
+        var run = Path.Combine(path, "run");
+        Directory.CreateDirectory(run);
+        var log = Path.Combine(path, "var/log");
+        if (Directory.Exists(log))
+        {
+            Directory.Delete(log, recursive: true);
+        }
+
+        File.CreateSymbolicLink(log, "../run/log");
+        var before = Snapshot(path);
+        FixtureRoot.Run("mount", "-t", "tmpfs", "gi-test-run", run);
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(run, "log"));
+            File.WriteAllText(Path.Combine(run, "log/messages"), "the host's log\n");
+            var ex = Assert.Throws<GentooImageException>(() => CloudGuest.Initialize(new BuildRoot(path), new GuestOptions { Hostname = "web1" }, OperationContext.None));
+            Assert.Equal(ErrorKind.GuestConfigFailed, ex.Kind);
+            Assert.Contains("/var/log", ex.Message, StringComparison.Ordinal);
+            Assert.Equal("the host's log\n", File.ReadAllText(Path.Combine(run, "log/messages")));
+        }
+        finally
+        {
+            FixtureRoot.Run("umount", run);
+        }
+
+        Assert.Equal(before, Snapshot(path));
+    }
+
+    private static List<string> Snapshot(string path) =>
+        Directory.GetFileSystemEntries(path, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Select(f => f + " " + File.GetLastWriteTimeUtc(f).Ticks).Order(StringComparer.Ordinal).ToList();
 }

@@ -21,6 +21,14 @@ public sealed class KernelConfiguratorTreeTests : IDisposable
 
     private string NewConfig(string name = "obj") => KernelSourceCache.NewDefconfigDir(Path.Combine(_dir, name));
 
+    /// <summary>A copy of the pristine cached tree made of hard links (cheap; kconfig replaces files by rename, never writes through).</summary>
+    private static void LinkedTreeCopy(string dest)
+    {
+        var cp = System.Diagnostics.Process.Start("cp", new[] { "-al", KernelSourceCache.Tree, dest })!;
+        cp.WaitForExit();
+        Assert.Equal(0, cp.ExitCode);
+    }
+
     [Fact]
     public void OpenStackOnDefconfigShowsTheRealOutcomeAndIsIdempotent()
     {
@@ -152,9 +160,7 @@ public sealed class KernelConfiguratorTreeTests : IDisposable
         var tree = Path.Combine(rootDir, "usr/src/linux-6.1.192");
         var older = Path.Combine(rootDir, "usr/src/linux-5.10.1");
         Directory.CreateDirectory(older); // not a tree: ignored
-        var cp = System.Diagnostics.Process.Start("cp", new[] { "-al", KernelSourceCache.Tree, tree })!;
-        cp.WaitForExit();
-        Assert.Equal(0, cp.ExitCode);
+        LinkedTreeCopy(tree);
 
         var root = BuildRootStore.Load(rootDir);
         KernelConfigurator.Apply(root, new KernelConfigRequest { Presets = new[] { "KvmDisk" } }, Ctx);
@@ -196,7 +202,6 @@ public sealed class KernelConfiguratorTreeTests : IDisposable
         File.WriteAllText(Path.Combine(cfg, "Makefile"), "mine\n");
         var config = Path.Combine(cfg, "cloud.config");
         File.WriteAllText(config, KernelSourceCache.DefconfigText);
-        var before = Directory.GetDirectories(Path.GetTempPath(), KernelConfigurator.ObjDirPrefix + "*");
 
         var report = KernelConfigurator.ApplyToFile(config, new KernelConfigRequest { Presets = new[] { "KvmDisk" }, KernelSource = KernelSourceCache.Tree }, Ctx);
 
@@ -206,7 +211,6 @@ public sealed class KernelConfiguratorTreeTests : IDisposable
         Assert.Equal(KernelSourceCache.DefconfigText, File.ReadAllText(config + ".old"));
         Assert.Equal("mine\n", File.ReadAllText(Path.Combine(cfg, "Makefile")));
         Assert.Equal(new[] { "Makefile", "cloud.config", "cloud.config.old" }, Directory.GetFileSystemEntries(cfg).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-        Assert.Equal(before.Order(), Directory.GetDirectories(Path.GetTempPath(), KernelConfigurator.ObjDirPrefix + "*").Order());
 
         // A missing file is made with defconfig there too, and nothing else appears beside it.
         var fresh = Path.Combine(cfg, "new.config");
@@ -219,9 +223,7 @@ public sealed class KernelConfiguratorTreeTests : IDisposable
     {
         // The "host" tree and a "host" secret: a root's links to them name the root's own paths.
         var hostTree = Path.Combine(_dir, "host-linux");
-        var cp = System.Diagnostics.Process.Start("cp", new[] { "-al", KernelSourceCache.Tree, hostTree })!;
-        cp.WaitForExit();
-        Assert.Equal(0, cp.ExitCode);
+        LinkedTreeCopy(hostTree);
         var secret = Path.Combine(_dir, "shadow");
         File.WriteAllText(secret, "root:$6$hostsecret:19000::::::\n");
 
@@ -243,5 +245,24 @@ public sealed class KernelConfiguratorTreeTests : IDisposable
         Assert.StartsWith(rootDir + "/", root.KernelConfig!.ConfigPath, StringComparison.Ordinal);
         Assert.DoesNotContain("hostsecret", File.ReadAllText(root.KernelConfig.ConfigPath), StringComparison.Ordinal);
         Assert.Contains("CONFIG_SATA_AHCI=y", File.ReadAllLines(root.KernelConfig.ConfigPath));
+    }
+
+    [Fact]
+    public void TheTreesOwnConfigNamedThroughALinkIsConfiguredInTheTree()
+    {
+        // Gentoo's usual call: -ConfigPath /usr/src/linux/.config -KernelSource /usr/src/linux, where
+        // /usr/src/linux is a link to linux-6.1-gentoo. kbuild refuses O= on a tree holding a .config.
+        var tree = Path.Combine(_dir, "linux-6.1");
+        LinkedTreeCopy(tree);
+        var link = Path.Combine(_dir, "linux");
+        File.CreateSymbolicLink(link, tree);
+        File.WriteAllText(Path.Combine(tree, ".config"), KernelSourceCache.DefconfigText);
+
+        var report = KernelConfigurator.ApplyToFile(Path.Combine(link, ".config"), new KernelConfigRequest { Presets = new[] { "KvmDisk" }, KernelSource = link }, Ctx);
+
+        Assert.Equal(Path.Combine(tree, ".config"), report.ConfigPath);
+        Assert.Equal(2, report.Holding);
+        Assert.Contains("CONFIG_SATA_AHCI=y", File.ReadAllLines(Path.Combine(tree, ".config")));
+        Assert.Empty(Directory.GetDirectories(tree, KernelConfigurator.ObjDirPrefix + "*"));
     }
 }

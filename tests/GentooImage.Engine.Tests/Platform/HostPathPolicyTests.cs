@@ -99,6 +99,7 @@ public class HostPathPolicyTests
     [InlineData("/boot/config-6.1", false)]
     [InlineData("/proc/config.gz", false)]
     [InlineData("/usr/src/linux-6.1/.config", true)]
+    [InlineData("/usr/local/src/linux/.config", true)]
     [InlineData("/var/tmp/k/.config", true)]
     [InlineData("/home/me/cfg/cloud.config", true)]
     [InlineData("/usr/sbin/.config", false)]   // /sbin/.config on a merged-/usr host, canonical

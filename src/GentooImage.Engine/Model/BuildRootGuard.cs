@@ -117,14 +117,13 @@ public static class BuildRootGuard
     /// </summary>
     public static bool IsBuildRoot(string canonical)
     {
+        if (HasState(canonical))
+        {
+            return true;
+        }
+
         try
         {
-            var state = PathInRoot.Resolve(canonical, BuildRootStore.StateFileInRoot, followLast: false, loopKind: ErrorKind.NotABuildRoot);
-            if (File.Exists(state))
-            {
-                return true;
-            }
-
             return s_releaseFiles.Any(f => File.Exists(PathInRoot.Resolve(canonical, f, loopKind: ErrorKind.NotABuildRoot)))
                 && s_initFiles.Any(f => File.Exists(PathInRoot.Resolve(canonical, f, loopKind: ErrorKind.NotABuildRoot)));
         }

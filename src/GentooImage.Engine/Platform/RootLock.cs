@@ -34,21 +34,21 @@ public sealed class RootLock : IDisposable
     public string RootPath { get; }
 
     /// <summary>The lock file for a canonical root path.</summary>
-    public static string FileFor(string canonicalRoot) => Named("path:" + canonicalRoot, canonicalRoot);
+    public static string FileFor(string canonicalRoot) => Named(canonicalRoot, string.Empty);
 
     /// <summary>The lock file for the directory <paramref name="canonicalRoot"/> names (device and inode), or null when it does not exist.</summary>
     public static string? IdentityFileFor(string canonicalRoot) =>
         LibC.TryStat(canonicalRoot, follow: true, out var st) && st.Type == LibC.S_IFDIR
-            ? Named(FormattableString.Invariant($"dir:{st.Dev}:{st.Ino}"), null)
+            ? Named(FormattableString.Invariant($"dir:{st.Dev}:{st.Ino}"), "i-")
             : null;
 
-    private static string Named(string key, string? legacyPathKey)
-    {
-        // The path lock keeps its name from before identity locks existed (a hash of the path alone),
-        // so a session of an older build and one of this build still exclude each other.
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(legacyPathKey ?? key))).ToLowerInvariant();
-        return Path.Combine(Directory, (legacyPathKey is null ? "i-" : string.Empty) + hash[..32] + ".lock");
-    }
+    /// <summary>
+    /// <paramref name="prefix"/> + the first 32 hex of SHA-256(<paramref name="key"/>) + ".lock". The path
+    /// lock's key is the path alone, as before identity locks existed, so a session of an older build
+    /// and one of this build still exclude each other.
+    /// </summary>
+    private static string Named(string key, string prefix) =>
+        Path.Combine(Directory, prefix + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key))).ToLowerInvariant()[..32] + ".lock");
 
     /// <summary>
     /// Takes the lock for <paramref name="canonicalRoot"/>, waiting up to <paramref name="wait"/>

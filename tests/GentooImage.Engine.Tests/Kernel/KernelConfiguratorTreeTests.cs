@@ -22,12 +22,7 @@ public sealed class KernelConfiguratorTreeTests : IDisposable
     private string NewConfig(string name = "obj") => KernelSourceCache.NewDefconfigDir(Path.Combine(_dir, name));
 
     /// <summary>A copy of the pristine cached tree made of hard links (cheap; kconfig replaces files by rename, never writes through).</summary>
-    private static void LinkedTreeCopy(string dest)
-    {
-        var cp = System.Diagnostics.Process.Start("cp", new[] { "-al", KernelSourceCache.Tree, dest })!;
-        cp.WaitForExit();
-        Assert.Equal(0, cp.ExitCode);
-    }
+    private static void LinkedTreeCopy(string dest) => FixtureRoot.Run("cp", "-al", KernelSourceCache.Tree, dest);
 
     [Fact]
     public void OpenStackOnDefconfigShowsTheRealOutcomeAndIsIdempotent()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using GentooImage.Engine.Platform;
 using GentooImage.TestSupport;
 
@@ -61,11 +60,7 @@ public sealed class HostPathFilesTests : IDisposable
 
         // A FIFO is refused at once (no hang waiting for a reader).
         var fifo = Path.Combine(_dir, "fifo.log");
-        using (var mkfifo = Process.Start("mkfifo", fifo)!)
-        {
-            mkfifo.WaitForExit();
-            Assert.Equal(0, mkfifo.ExitCode);
-        }
+        FixtureRoot.Run("mkfifo", fifo);
 
         var fifoError = Assert.ThrowsAny<Exception>(() => FileIdentity.CreateLogNoFollow(fifo, append: true));
         Assert.True(fifoError is GentooImageException { Kind: ErrorKind.UnsafeOutputPath } or IOException, fifoError.ToString());

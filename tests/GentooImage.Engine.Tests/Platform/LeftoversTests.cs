@@ -81,22 +81,7 @@ public sealed class LeftoversTests : IDisposable
         Assert.Equal(2, messages.Count);
     }
 
-    private static void Chown(string path, int uid) => Run("chown", "-h", $"{uid}:{uid}", path);
-
-    private static string Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        Assert.Equal(0, p.ExitCode);
-        return output;
-    }
+    private static void Chown(string path, int uid) => GentooImage.TestSupport.FixtureRoot.Run("chown", "-h", $"{uid}:{uid}", path);
 
     [Fact]
     public void AReusedPidDoesNotProtectALeftover()
